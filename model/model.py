@@ -1,0 +1,497 @@
+"""Flowstate language models: one file, four architectures sharing one block layout.
+
+- flowformer:  causal Flow-Attention (ALGORITHMS.md section 1), running sums in float32
+- deltanet:    delta-rule fast weights (section 2), modern (SiLU + L2 norm + short conv)
+               or the seed's variant (DPFP feature map + sum normalisation)
+- transformer: softmax attention with RoPE, the baseline (evaluation only, no fixed state)
+- fastformer:  causal additive attention (section 3), a small-state reference row
+
+Every recurrent mixer has a chunked-parallel form (training, prefill) that takes and returns
+its state, so a document can be read in chunks of any size, or one token at a time, with the
+same result. No absolute position embeddings: order comes from causality, the running
+position t of Flow-Attention and a short causal convolution.
+
+Runs on torch 1.13 (CI, CPU) and 2.x (GPU machine); export.py traces it to ONNX.
+"""
+import math
+from dataclasses import dataclass, asdict
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+EPS = 1e-6
+
+
+@dataclass
+class Config:
+    arch: str = "flowformer"          # flowformer | deltanet | transformer | fastformer
+    vocab_size: int = 16384
+    d_model: int = 256
+    n_layer: int = 8
+    n_head: int = 8
+    mlp_mult: int = 4
+    conv_size: int = 4                # causal depthwise conv on q, k, v; 0 disables it
+    block_size: int = 64              # block length of the chunked-parallel forms
+    flow_clamp: float = 5.0           # c in src = clamp(..., -c, c)
+    delta_feature: str = "silu_l2"    # deltanet: silu_l2 (modern) | dpfp (seed)
+    dpfp_nu: int = 1
+    rope_base: float = 10000.0
+
+    @property
+    def d_head(self):
+        return self.d_model // self.n_head
+
+    def to_dict(self):
+        return asdict(self)
+
+
+# ----------------------------------------------------------------------------- helpers
+
+class RMSNorm(nn.Module):
+    def __init__(self, dim):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(dim))
+
+    def forward(self, x):
+        xf = x.float()
+        return (xf * torch.rsqrt(xf.pow(2).mean(-1, keepdim=True) + 1e-6)).type_as(x) * self.weight
+
+
+class ShortConv(nn.Module):
+    """Causal depthwise convolution over time; its state is the last (size - 1) inputs."""
+
+    def __init__(self, channels, size):
+        super().__init__()
+        self.size = size
+        w = torch.zeros(channels, size)
+        w[:, -1] = 1.0                                  # starts as the identity
+        self.weight = nn.Parameter(w + 0.02 * torch.randn(channels, size))
+
+    def forward(self, x, prev):
+        # x [B, T, C]; prev [B, size-1, C] (the inputs before the chunk)
+        xx = torch.cat([prev.to(x.dtype), x], dim=1)
+        T = x.shape[1]
+        out = 0
+        for j in range(self.size):                      # size is 4: an unrolled sum beats conv1d setup
+            out = out + xx[:, j:j + T] * self.weight[:, j]
+        return out, xx[:, -(self.size - 1):]
+
+
+def pad_time(x, block, dim):
+    """Pads dimension `dim` of x with zeros to a multiple of `block` (dynamic under ONNX tracing)."""
+    T = x.shape[dim]
+    pad = (block - T % block) % block
+    shape = list(x.shape)
+    shape[dim] = pad
+    return torch.cat([x, x.new_zeros(shape)], dim=dim)
+
+
+def causal_linear_attention(q, k, v, S0, block):
+    """y_i = q_i . (S0 + sum_{j<=i} k_j v_j^T), blocked: quadratic only inside blocks.
+
+    q, k [B, H, T, d]; v [B, H, T, m]; S0 [B, H, d, m]. Returns y [B, H, T, m] and the
+    state after the last token. Zero padding at the end never reaches earlier positions.
+    """
+    B, H, T, d = q.shape
+    m = v.shape[-1]
+    S_end = S0 + k.transpose(-1, -2) @ v
+    qb, kb, vb = (pad_time(t, block, 2) for t in (q, k, v))
+    n = qb.shape[2] // block
+    qb = qb.reshape(B, H, n, block, d)
+    kb = kb.reshape(B, H, n, block, d)
+    vb = vb.reshape(B, H, n, block, m)
+    mask = torch.ones(block, block, dtype=torch.bool, device=q.device).tril()
+    scores = (qb @ kb.transpose(-1, -2)).masked_fill(~mask, 0.0)
+    intra = scores @ vb
+    block_kv = kb.transpose(-1, -2) @ vb                             # [B, H, n, d, m]
+    before = S0.unsqueeze(2) + block_kv.cumsum(2) - block_kv         # exclusive prefix
+    y = intra + qb @ before
+    return y.reshape(B, H, n * block, m)[:, :, :T], S_end
+
+
+def unit_lower_inverse(A):
+    """(I + A)^-1 for strictly lower-triangular A [..., C, C], C a power of two.
+
+    Doubles the inverted diagonal blocks (1, 2, 4, ...): [[X,0],[Y,Z]]^-1 =
+    [[X^-1,0],[-Z^-1 Y X^-1, Z^-1]]. Only matmuls and reshapes (exportable), and as stable
+    as forward substitution (no large powers of A, unlike the Neumann-product form).
+    """
+    C = A.shape[-1]
+    lead = A.shape[:-2]
+    inv = torch.ones(lead + (C, 1, 1), dtype=A.dtype, device=A.device)   # C diagonal 1x1 blocks
+    b = 1
+    while b < C:
+        nb = C // (2 * b)
+        Y = _diag_left_block(A.reshape(lead + (nb, 2, b, C)), nb, b)
+        inv2 = inv.reshape(lead + (nb, 2, b, b))
+        X, Z = inv2[..., 0, :, :], inv2[..., 1, :, :]
+        low = -(Z @ Y @ X)
+        top = torch.cat([X, torch.zeros_like(X)], dim=-1)
+        bot = torch.cat([low, Z], dim=-1)
+        inv = torch.cat([top, bot], dim=-2)             # [..., nb, 2b, 2b]
+        b *= 2
+    return inv.reshape(lead + (C, C))
+
+
+def _diag_left_block(Ab, nb, b):
+    """For each pair p of diagonal b-blocks, the block of A below X and left of Z."""
+    # Ab [..., nb, 2, b, C]: rows of block-row pair p; the wanted columns are p*2b .. p*2b+b
+    rows = Ab[..., 1, :, :].reshape(Ab.shape[:-4] + (nb, b, nb, 2 * b))
+    eye = torch.eye(nb, dtype=Ab.dtype, device=Ab.device)
+    # select column group p for row group p without advanced indexing (export-friendly)
+    sel = (rows * eye.reshape((nb, 1, nb, 1))).sum(-2)              # [..., nb, b, 2b]
+    return sel[..., :b]
+
+
+# ----------------------------------------------------------------------------- mixers
+
+class FlowAttention(nn.Module):
+    """Causal Flow-Attention with its recurrent state (cumK, cumQ, KO, QI, E, S)."""
+
+    def __init__(self, cfg):
+        super().__init__()
+        self.cfg = cfg
+        D, H, d = cfg.d_model, cfg.n_head, cfg.d_head
+        self.qkv = nn.Linear(D, 3 * D, bias=False)
+        self.conv = ShortConv(3 * D, cfg.conv_size) if cfg.conv_size > 1 else None
+        self.out = nn.Linear(D, D, bias=False)
+
+    def state_shapes(self):
+        H, d, D = self.cfg.n_head, self.cfg.d_head, self.cfg.d_model
+        shapes = {"cumk": (H, d), "cumq": (H, d), "ko": (H, d), "qi": (H, d), "e": (H,), "s": (H, d, d)}
+        if self.conv is not None:
+            shapes["conv"] = (self.cfg.conv_size - 1, 3 * D)
+        return shapes
+
+    def forward(self, x, st, pos):
+        """x [B, T, D]; st: dict of state tensors [B, ...]; pos [B] tokens before the chunk."""
+        cfg = self.cfg
+        B, T, D = x.shape
+        H, d = cfg.n_head, cfg.d_head
+        qkv = self.qkv(x)
+        new = {}
+        if self.conv is not None:
+            qkv, new["conv"] = self.conv(qkv, st["conv"])
+        with torch.autocast(device_type=x.device.type, enabled=False):
+            qkv = qkv.float().reshape(B, T, 3, H, d).permute(2, 0, 3, 1, 4)   # [3, B, H, T, d]
+            q, k, v = torch.sigmoid(qkv[0]), torch.sigmoid(qkv[1]), qkv[2]
+            y, scores, flow = flow_attention(q, k, v, st, pos, cfg.flow_clamp, cfg.block_size)
+        new.update(flow)
+        y = y.transpose(1, 2).reshape(B, T, D).type_as(x)
+        return self.out(y), new, scores
+
+
+def flow_attention(q, k, v, st, pos, clamp, block):
+    """ALGORITHMS.md section 1 in chunked form. q, k [B,H,T,d] in (0,1), v [B,H,T,m], float32.
+
+    Returns y [B,H,T,m], the source-competition scores comp [B,H,T] and the new state.
+    """
+    T = q.shape[2]
+    t = pos.float()[:, None, None] + torch.arange(1, T + 1, device=q.device, dtype=torch.float32)
+    cum_k = st["cumk"].unsqueeze(2) + k.cumsum(2)
+    cum_q = st["cumq"].unsqueeze(2) + q.cumsum(2)
+    incoming = 1.0 / ((q + EPS) * (cum_k + EPS)).sum(-1)              # I_t  [B,H,T]
+    outgoing = 1.0 / ((k + EPS) * (cum_q + EPS)).sum(-1)              # O_t
+    ko = st["ko"].unsqueeze(2) + (k * (outgoing * t).unsqueeze(-1)).cumsum(2)
+    qi = st["qi"].unsqueeze(2) + (q * (incoming * t).unsqueeze(-1)).cumsum(2)
+    sink = ((q + EPS) * (ko + EPS)).sum(-1) / t
+    src = (((k + EPS) * (qi + EPS)).sum(-1) / t).clamp(-clamp, clamp)
+    alloc = torch.sigmoid(sink)
+    exp_src = torch.exp(src)
+    e = st["e"].unsqueeze(2) + exp_src.cumsum(2)
+    comp = exp_src / e * t                                             # source competition
+    y, s = causal_linear_attention(q * incoming.unsqueeze(-1), k, v * comp.unsqueeze(-1), st["s"], block)
+    y = y * alloc.unsqueeze(-1)
+    new = {"cumk": cum_k[:, :, -1], "cumq": cum_q[:, :, -1], "ko": ko[:, :, -1], "qi": qi[:, :, -1],
+           "e": e[:, :, -1], "s": s}
+    return y, comp, new
+
+
+def dpfp(x, nu):
+    """Deterministic parameter-free projection (Schlag et al.), then sum normalisation."""
+    x = torch.cat([F.relu(x), F.relu(-x)], dim=-1)
+    rolled = torch.cat([x * torch.roll(x, shifts=j, dims=-1) for j in range(1, nu + 1)], dim=-1)
+    return rolled / (rolled.sum(-1, keepdim=True) + EPS)
+
+
+class DeltaRule(nn.Module):
+    """Delta-rule fast weights: W <- W + phi(k) (beta (v - W^T phi(k)))^T, read y = W^T phi(q)."""
+
+    def __init__(self, cfg):
+        super().__init__()
+        self.cfg = cfg
+        D, H = cfg.d_model, cfg.n_head
+        self.qkv = nn.Linear(D, 3 * D, bias=False)
+        self.beta = nn.Linear(D, H, bias=True)
+        modern = cfg.delta_feature == "silu_l2"
+        self.conv = ShortConv(3 * D, cfg.conv_size) if (modern and cfg.conv_size > 1) else None
+        self.norm = RMSNorm(cfg.d_head) if modern else None
+        self.out = nn.Linear(D, D, bias=False)
+
+    @property
+    def d_key(self):
+        c = self.cfg
+        return c.d_head if c.delta_feature == "silu_l2" else 2 * c.d_head * c.dpfp_nu
+
+    def state_shapes(self):
+        c = self.cfg
+        shapes = {"w": (c.n_head, self.d_key, c.d_head)}
+        if self.conv is not None:
+            shapes["conv"] = (c.conv_size - 1, 3 * c.d_model)
+        return shapes
+
+    def features(self, q, k, v):
+        if self.cfg.delta_feature == "silu_l2":
+            q, k, v = F.silu(q), F.silu(k), F.silu(v)
+            return F.normalize(q, dim=-1, eps=1e-6), F.normalize(k, dim=-1, eps=1e-6), v
+        return dpfp(q, self.cfg.dpfp_nu), dpfp(k, self.cfg.dpfp_nu), v
+
+    def forward(self, x, st, pos):
+        cfg = self.cfg
+        B, T, D = x.shape
+        H, d = cfg.n_head, cfg.d_head
+        qkv = self.qkv(x)
+        new = {}
+        if self.conv is not None:
+            qkv, new["conv"] = self.conv(qkv, st["conv"])
+        with torch.autocast(device_type=x.device.type, enabled=False):
+            qkv = qkv.float().reshape(B, T, 3, H, d).permute(2, 0, 3, 1, 4)
+            q, k, v = self.features(qkv[0], qkv[1], qkv[2])
+            beta = torch.sigmoid(self.beta(x).float()).transpose(1, 2)   # [B, H, T]
+            y, strength, w = delta_rule_chunked(q, k, v, beta, st["w"], cfg.block_size)
+        new["w"] = w
+        if self.norm is not None:
+            y = self.norm(y)
+        y = y.transpose(1, 2).reshape(B, T, D).type_as(x)
+        return self.out(y), new, strength
+
+
+def delta_block(q, k, v, beta, S):
+    """One block of the delta rule in WY/UT form. q, k [B,H,C,dk], v [B,H,C,dv], beta [B,H,C],
+    S [B,H,dk,dv]. C must be a power of two. Returns y, U' (= beta_i (v_i - v_old_i)), S_next."""
+    C = q.shape[2]
+    strict = torch.ones(C, C, dtype=torch.bool, device=q.device).tril(-1)
+    A = ((beta.unsqueeze(-1) * (k @ k.transpose(-1, -2)))).masked_fill(~strict, 0.0)
+    Tm = unit_lower_inverse(A) * beta.unsqueeze(-2)                   # (I + A)^-1 diag(beta)
+    u = Tm @ (v - k @ S)                                              # U' = T (V - K S)
+    incl = torch.ones(C, C, dtype=torch.bool, device=q.device).tril()
+    y = q @ S + (q @ k.transpose(-1, -2)).masked_fill(~incl, 0.0) @ u
+    return y, u, S + k.transpose(-1, -2) @ u
+
+
+def delta_rule_chunked(q, k, v, beta, S, block):
+    """Blocks in sequence (the state recurrence is not associative-cheap); padded tokens get
+    beta = 0 so they neither write nor disturb the state. Returns y, write strength, state."""
+    T = q.shape[2]
+    if T <= block:   # one block (the exported graph always takes this path: T <= max_chunk)
+        qp, kp, vp = (pad_time(t, block, 2) for t in (q, k, v))
+        bp = pad_time(beta, block, 2)
+        y, u, S = delta_block(qp, kp, vp, bp, S)
+        return y[:, :, :T], u[:, :, :T].norm(dim=-1), S
+    ys, us = [], []
+    for i in range(0, T, block):
+        y, u, S = delta_rule_chunked(q[:, :, i:i + block], k[:, :, i:i + block], v[:, :, i:i + block],
+                                     beta[:, :, i:i + block], S, block)
+        ys.append(y)
+        us.append(u)
+    return torch.cat(ys, 2), torch.cat(us, 2), S
+
+
+class FastAttention(nn.Module):
+    """Causal Fastformer: running softmax-weighted means for the global query and key."""
+
+    LOGIT_CLAMP = 15.0   # keeps exp() of the pooling logits finite in float32 running sums
+
+    def __init__(self, cfg):
+        super().__init__()
+        self.cfg = cfg
+        D, H = cfg.d_model, cfg.n_head
+        self.qkv = nn.Linear(D, 3 * D, bias=False)
+        self.wq = nn.Parameter(torch.randn(H, cfg.d_head) * 0.02)
+        self.wk = nn.Parameter(torch.randn(H, cfg.d_head) * 0.02)
+        self.conv = ShortConv(3 * D, cfg.conv_size) if cfg.conv_size > 1 else None
+        self.out = nn.Linear(D, D, bias=False)
+
+    def state_shapes(self):
+        c = self.cfg
+        shapes = {"qnum": (c.n_head, c.d_head), "qden": (c.n_head,), "knum": (c.n_head, c.d_head),
+                  "kden": (c.n_head,)}
+        if self.conv is not None:
+            shapes["conv"] = (c.conv_size - 1, 3 * c.d_model)
+        return shapes
+
+    def forward(self, x, st, pos):
+        cfg = self.cfg
+        B, T, D = x.shape
+        H, d = cfg.n_head, cfg.d_head
+        qkv = self.qkv(x)
+        new = {}
+        if self.conv is not None:
+            qkv, new["conv"] = self.conv(qkv, st["conv"])
+        with torch.autocast(device_type=x.device.type, enabled=False):
+            qkv = qkv.float().reshape(B, T, 3, H, d).permute(2, 0, 3, 1, 4)
+            q, k, v = qkv[0], qkv[1], qkv[2]
+            scale = 1.0 / math.sqrt(d)
+            aq = torch.exp(((q * self.wq[:, None]).sum(-1) * scale).clamp(-self.LOGIT_CLAMP, self.LOGIT_CLAMP))
+            qnum = st["qnum"].unsqueeze(2) + (aq.unsqueeze(-1) * q).cumsum(2)
+            qden = st["qden"].unsqueeze(2) + aq.cumsum(2)
+            gq = qnum / qden.unsqueeze(-1)                               # global query at t
+            p = gq * k
+            ak = torch.exp(((p * self.wk[:, None]).sum(-1) * scale).clamp(-self.LOGIT_CLAMP, self.LOGIT_CLAMP))
+            knum = st["knum"].unsqueeze(2) + (ak.unsqueeze(-1) * p).cumsum(2)
+            kden = st["kden"].unsqueeze(2) + ak.cumsum(2)
+            gk = knum / kden.unsqueeze(-1)
+            y = gk * v + gq
+        new.update({"qnum": qnum[:, :, -1], "qden": qden[:, :, -1], "knum": knum[:, :, -1], "kden": kden[:, :, -1]})
+        y = y.transpose(1, 2).reshape(B, T, D).type_as(x)
+        return self.out(y), new, ak / kden
+
+
+class SoftmaxAttention(nn.Module):
+    """Causal softmax attention with RoPE; its 'state' is a KV cache (no fixed size)."""
+
+    def __init__(self, cfg):
+        super().__init__()
+        self.cfg = cfg
+        D = cfg.d_model
+        self.qkv = nn.Linear(D, 3 * D, bias=False)
+        self.out = nn.Linear(D, D, bias=False)
+
+    def state_shapes(self):
+        return {}
+
+    def rope(self, x, offset):
+        d = x.shape[-1]
+        inv = 1.0 / (self.cfg.rope_base ** (torch.arange(0, d, 2, device=x.device, dtype=torch.float32) / d))
+        t = torch.arange(x.shape[2], device=x.device, dtype=torch.float32) + offset
+        ang = t[:, None] * inv[None]
+        cos, sin = ang.cos().to(x.dtype), ang.sin().to(x.dtype)
+        x1, x2 = x[..., 0::2], x[..., 1::2]
+        return torch.stack([x1 * cos - x2 * sin, x1 * sin + x2 * cos], dim=-1).flatten(-2)
+
+    def forward(self, x, st, pos, n_context=0):
+        """Treats the first n_context positions as context whose outputs the caller drops."""
+        cfg = self.cfg
+        B, T, D = x.shape
+        H, d = cfg.n_head, cfg.d_head
+        q, k, v = self.qkv(x).reshape(B, T, 3, H, d).permute(2, 0, 3, 1, 4)
+        q, k = self.rope(q, 0), self.rope(k, 0)
+        if hasattr(F, "scaled_dot_product_attention"):
+            y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        else:
+            att = (q @ k.transpose(-1, -2)) / math.sqrt(d)
+            mask = torch.ones(T, T, dtype=torch.bool, device=x.device).tril()
+            y = att.masked_fill(~mask, float("-inf")).softmax(-1) @ v
+        y = y.transpose(1, 2).reshape(B, T, D)
+        return self.out(y), {}, None
+
+
+MIXERS = {"flowformer": FlowAttention, "deltanet": DeltaRule, "fastformer": FastAttention,
+          "transformer": SoftmaxAttention}
+
+
+# ----------------------------------------------------------------------------- the LM
+
+class Block(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        self.norm1 = RMSNorm(cfg.d_model)
+        self.mixer = MIXERS[cfg.arch](cfg)
+        self.norm2 = RMSNorm(cfg.d_model)
+        hidden = cfg.mlp_mult * cfg.d_model
+        self.up = nn.Linear(cfg.d_model, hidden, bias=False)
+        self.down = nn.Linear(hidden, cfg.d_model, bias=False)
+
+    def forward(self, x, st, pos):
+        y, new, scores = self.mixer(self.norm1(x), st, pos)
+        x = x + y
+        x = x + self.down(F.gelu(self.up(self.norm2(x))))
+        return x, new, scores
+
+
+class LM(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        self.cfg = cfg
+        self.embed = nn.Embedding(cfg.vocab_size, cfg.d_model)
+        self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layer))
+        self.norm = RMSNorm(cfg.d_model)
+        self.apply(self._init)
+        for name, p in self.named_parameters():          # GPT-2 style scaled residual init
+            if name.endswith("out.weight") or name.endswith("down.weight"):
+                nn.init.normal_(p, std=0.02 / math.sqrt(2 * cfg.n_layer))
+
+    @staticmethod
+    def _init(m):
+        if isinstance(m, (nn.Linear, nn.Embedding)):
+            nn.init.normal_(m.weight, std=0.02)
+            if getattr(m, "bias", None) is not None:
+                nn.init.zeros_(m.bias)
+
+    def num_params(self):
+        return sum(p.numel() for p in self.parameters())
+
+    # ---- state
+
+    def state_layout(self):
+        """[(name, shape)] of every state tensor (without batch), in packing order."""
+        layout = [("pos", (1,)), ("last_hidden", (self.cfg.d_model,))]
+        for i, blk in enumerate(self.blocks):
+            layout += [(f"layer{i}.{k}", tuple(s)) for k, s in blk.mixer.state_shapes().items()]
+        return layout
+
+    def state_size(self):
+        return sum(math.prod(s) for _, s in self.state_layout())
+
+    def init_state(self, batch, device=None):
+        return {n: torch.zeros((batch,) + s, device=device) for n, s in self.state_layout()}
+
+    def pack_state(self, st):
+        return torch.cat([st[n].reshape(st[n].shape[0], -1) for n, _ in self.state_layout()], dim=1)
+
+    def unpack_state(self, flat):
+        out, off = {}, 0
+        for n, s in self.state_layout():
+            size = math.prod(s)
+            out[n] = flat[:, off:off + size].reshape((flat.shape[0],) + s)
+            off += size
+        return out
+
+    # ---- forward
+
+    def hidden(self, tokens, state=None):
+        """tokens [B, T] -> final normed hidden [B, T, D], new state, per-layer scores."""
+        B, T = tokens.shape
+        if state is None:
+            state = self.init_state(B, tokens.device)
+        pos = state["pos"][:, 0]
+        x = self.embed(tokens)
+        new_state = {"pos": state["pos"] + T}
+        scores = []
+        for i, blk in enumerate(self.blocks):
+            st = {k.split(".", 1)[1]: v for k, v in state.items() if k.startswith(f"layer{i}.")}
+            x, new, sc = blk(x, st, pos)
+            new_state.update({f"layer{i}.{k}": v for k, v in new.items()})
+            scores.append(sc)
+        h = self.norm(x)
+        new_state["last_hidden"] = h[:, -1].float()
+        return h, new_state, scores
+
+    def logits(self, h):
+        return F.linear(h, self.embed.weight)
+
+    def forward(self, tokens, state=None):
+        h, new_state, scores = self.hidden(tokens, state)
+        return self.logits(h), new_state
+
+    def score_chunk(self, tokens, state):
+        """What the exported graph computes (batch 1 kept here): last logits, new state,
+        importance (mean over layers and heads of each layer's score) and surprisal in bits."""
+        h, new_state, scores = self.hidden(tokens, state)
+        prev = torch.cat([state["last_hidden"].unsqueeze(1).to(h.dtype), h], dim=1)   # [B, T+1, D]
+        logits = self.logits(prev).float()
+        logp = torch.log_softmax(logits[:, :-1], dim=-1)
+        surprisal = -logp.gather(-1, tokens.unsqueeze(-1)).squeeze(-1) / math.log(2.0)
+        importance = torch.stack([s.mean(1) for s in scores], 0).mean(0)   # [B, T]
+        return logits[:, -1], new_state, importance, surprisal

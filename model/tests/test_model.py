@@ -1,0 +1,181 @@
+"""Chunked == recurrent == naive reference, in float32, for random weights.
+
+The naive references below are written independently from ALGORITHMS.md (one token at a
+time, plain loops, float64) and share no code with model.py's chunked forms.
+"""
+import math
+import random
+
+import pytest
+import torch
+
+from model import LM, Config, flow_attention, delta_rule_chunked, unit_lower_inverse, dpfp
+
+torch.manual_seed(0)
+
+
+def rel_err(a, b):
+    return ((a.double() - b.double()).abs().max() / (b.double().abs().max() + 1e-30)).item()
+
+
+# ---------------------------------------------------------------- naive references
+
+def naive_flow(q, k, v, clamp, eps=1e-6):
+    """One head, token by token, straight from the formulas. q, k [T, d], v [T, m] (float64)."""
+    T, d = q.shape
+    cumk = torch.zeros(d, dtype=torch.float64); cumq = torch.zeros(d, dtype=torch.float64)
+    ko = torch.zeros(d, dtype=torch.float64); qi = torch.zeros(d, dtype=torch.float64)
+    S = torch.zeros(d, v.shape[1], dtype=torch.float64); E = 0.0
+    ys, comps = [], []
+    for i in range(T):
+        t = i + 1
+        cumk = cumk + k[i]; cumq = cumq + q[i]
+        I = 1.0 / torch.dot(q[i] + eps, cumk + eps)
+        O = 1.0 / torch.dot(k[i] + eps, cumq + eps)
+        ko = ko + k[i] * (O * t)
+        qi = qi + q[i] * (I * t)
+        sink = torch.dot(q[i] + eps, ko + eps) / t
+        src = torch.clamp(torch.dot(k[i] + eps, qi + eps) / t, -clamp, clamp)
+        E = E + math.exp(src)
+        comp = math.exp(src) / E * t
+        S = S + torch.outer(k[i], comp * v[i])
+        ys.append(torch.sigmoid(sink) * ((q[i] * I) @ S))
+        comps.append(comp)
+    return torch.stack(ys), torch.tensor(comps, dtype=torch.float64)
+
+
+def naive_delta(q, k, v, beta):
+    """One head: W <- W + k (beta (v - W^T k))^T; y = W^T q after the write."""
+    W = torch.zeros(k.shape[1], v.shape[1], dtype=torch.float64)
+    ys, strengths = [], []
+    for i in range(q.shape[0]):
+        v_old = W.t() @ k[i]
+        delta = beta[i] * (v[i] - v_old)
+        W = W + torch.outer(k[i], delta)
+        ys.append(W.t() @ q[i])
+        strengths.append(delta.norm())
+    return torch.stack(ys), torch.stack(strengths), W
+
+
+# ---------------------------------------------------------------- mixer cores vs naive
+
+@pytest.mark.parametrize("T,block", [(1, 8), (37, 8), (100, 16), (64, 64)])
+def test_flow_attention_matches_naive(T, block):
+    B, H, d = 2, 3, 8
+    q = torch.sigmoid(torch.randn(B, H, T, d)); k = torch.sigmoid(torch.randn(B, H, T, d))
+    v = torch.randn(B, H, T, d)
+    st = {"cumk": torch.zeros(B, H, d), "cumq": torch.zeros(B, H, d), "ko": torch.zeros(B, H, d),
+          "qi": torch.zeros(B, H, d), "e": torch.zeros(B, H), "s": torch.zeros(B, H, d, d)}
+    y, comp, _ = flow_attention(q, k, v, st, torch.zeros(B), 5.0, block)
+    for b in range(B):
+        for h in range(H):
+            ry, rc = naive_flow(q[b, h].double(), k[b, h].double(), v[b, h].double(), 5.0)
+            assert rel_err(y[b, h], ry) < 1e-5
+            assert rel_err(comp[b, h], rc) < 1e-5
+
+
+@pytest.mark.parametrize("T,block", [(1, 8), (29, 8), (64, 16), (70, 32)])
+def test_delta_rule_matches_naive(T, block):
+    B, H, d = 2, 2, 8
+    k = torch.nn.functional.normalize(torch.randn(B, H, T, d), dim=-1)
+    q = torch.nn.functional.normalize(torch.randn(B, H, T, d), dim=-1)
+    v = torch.randn(B, H, T, d); beta = torch.sigmoid(torch.randn(B, H, T))
+    y, strength, W = delta_rule_chunked(q, k, v, beta, torch.zeros(B, H, d, d), block)
+    for b in range(B):
+        for h in range(H):
+            ry, rs, rW = naive_delta(q[b, h].double(), k[b, h].double(), v[b, h].double(), beta[b, h].double())
+            assert rel_err(y[b, h], ry) < 1e-5
+            assert rel_err(strength[b, h], rs) < 1e-5
+            assert rel_err(W[b, h], rW) < 1e-5
+
+
+def test_unit_lower_inverse_is_the_inverse():
+    for C in (1, 2, 8, 64):
+        A = torch.randn(3, C, C).tril(-1)
+        inv = unit_lower_inverse(A)
+        ref = torch.linalg.inv(torch.eye(C) + A.double())
+        assert rel_err(inv, ref) < 1e-4   # random A makes (I+A)^-1 large; compare to its scale
+        assert torch.allclose(inv @ (torch.eye(C) + A), torch.eye(C).expand(3, C, C), atol=1e-3 * ref.abs().max().item())
+
+
+def test_dpfp_is_normalised_and_nonnegative():
+    x = torch.randn(4, 5, 6)
+    phi = dpfp(x, 2)
+    assert phi.shape[-1] == 2 * 6 * 2
+    assert (phi >= 0).all()
+    assert torch.allclose(phi.sum(-1), torch.ones(4, 5), atol=1e-5)
+
+
+# ---------------------------------------------------------------- whole models: chunked == recurrent == split
+
+CONFIGS = [
+    Config(arch="flowformer", vocab_size=97, d_model=32, n_layer=2, n_head=4, block_size=8),
+    Config(arch="deltanet", vocab_size=97, d_model=32, n_layer=2, n_head=4, block_size=8),
+    Config(arch="deltanet", vocab_size=97, d_model=32, n_layer=2, n_head=4, block_size=8, delta_feature="dpfp", dpfp_nu=2),
+    Config(arch="fastformer", vocab_size=97, d_model=32, n_layer=2, n_head=4, block_size=8),
+]
+
+
+def run_in_pieces(lm, tokens, cuts):
+    state = lm.init_state(tokens.shape[0])
+    outs = []
+    for a, b in zip([0] + cuts, cuts + [tokens.shape[1]]):
+        logits, imp, sur = None, None, None
+        last, state, imp, sur = lm.score_chunk(tokens[:, a:b], state)
+        outs.append((last, imp, sur))
+    return outs, state
+
+
+@pytest.mark.parametrize("cfg", CONFIGS, ids=lambda c: f"{c.arch}-{c.delta_feature}")
+def test_chunked_equals_recurrent_equals_random_splits(cfg):
+    torch.manual_seed(1)
+    lm = LM(cfg).eval()
+    with torch.no_grad():
+        for p in lm.parameters():           # larger random weights so the test sees real dynamics
+            p.add_(torch.randn_like(p) * 0.05)
+    T = 45                                  # crosses several blocks of 8
+    tokens = torch.randint(0, cfg.vocab_size, (2, T))
+    with torch.no_grad():
+        whole, st_whole = run_in_pieces(lm, tokens, [])
+        _, imp_all, sur_all = whole[0]
+        rec, st_rec = run_in_pieces(lm, tokens, list(range(1, T)))
+        rnd = random.Random(7)
+        for trial in range(3):
+            cuts = sorted(rnd.sample(range(1, T), 5))
+            split, st_split = run_in_pieces(lm, tokens, cuts)
+            assert rel_err(torch.cat([o[2] for o in split], 1), sur_all) < 1e-5
+            assert rel_err(torch.cat([o[1] for o in split], 1), imp_all) < 1e-5
+            assert rel_err(split[-1][0], whole[0][0]) < 1e-5
+            for n in st_whole:
+                assert rel_err(st_split[n], st_whole[n]) < 1e-5, n
+        assert rel_err(torch.cat([o[2] for o in rec], 1), sur_all) < 1e-5
+        assert rel_err(torch.cat([o[1] for o in rec], 1), imp_all) < 1e-5
+        assert rel_err(rec[-1][0], whole[0][0]) < 1e-5
+        # surprisal is the negative log2-likelihood of the full forward's logits
+        logits, _ = lm(tokens)
+        logp = torch.log_softmax(logits.double(), -1)
+        ref = -logp[:, :-1].gather(-1, tokens[:, 1:, None]).squeeze(-1) / math.log(2)
+        assert rel_err(sur_all[:, 1:], ref) < 1e-5
+
+
+def test_pack_unpack_roundtrip_and_size():
+    cfg = CONFIGS[0]
+    lm = LM(cfg)
+    st = {n: torch.randn(2, *s) for n, s in lm.state_layout()}
+    flat = lm.pack_state(st)
+    assert flat.shape == (2, lm.state_size())
+    back = lm.unpack_state(flat)
+    for n in st:
+        assert torch.equal(back[n], st[n])
+
+
+def test_transformer_baseline_is_causal():
+    cfg = Config(arch="transformer", vocab_size=97, d_model=32, n_layer=2, n_head=4)
+    lm = LM(cfg).eval()
+    tokens = torch.randint(0, 97, (1, 20))
+    with torch.no_grad():
+        a, _ = lm(tokens)
+        tokens2 = tokens.clone(); tokens2[0, 15:] = (tokens2[0, 15:] + 1) % 97
+        b, _ = lm(tokens2)
+    assert torch.allclose(a[:, :15], b[:, :15], atol=1e-5)
+    assert not torch.allclose(a[:, 15:], b[:, 15:], atol=1e-3)
