@@ -1,0 +1,169 @@
+"""Export a trained (or, for the tiny test models, seeded random) LM to an ONNX model folder.
+
+The folder holds model.onnx, tokenizer.json, manifest.json (the contract the engine reads:
+models/contract.json says what every field means) and, with --fixture, a parity fixture:
+token chunks in, the PyTorch outputs expected, for the engine's CI tests.
+
+  python3 export.py --checkpoint ckpt.pt --out ../models/flowformer [--fixture ../test/fixtures/flowformer.json]
+  python3 export.py --tiny flowformer --out ../models/tiny-flowformer --fixture ...
+"""
+import argparse
+import base64
+import hashlib
+import json
+import math
+import os
+import shutil
+import warnings
+
+import numpy as np
+import torch
+
+from model import LM, Config
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CONTRACT_PATH = os.path.join(HERE, "..", "models", "contract.json")
+TOKENIZER_PATH = os.path.join(HERE, "assets", "tokenizer.json")
+OPSET = 17
+DELTA_MAX_CHUNK = 64   # the delta rule's graph reads one block: its UT transform is C x C
+
+TINY = {
+    "flowformer": Config(arch="flowformer", d_model=24, n_layer=2, n_head=2, block_size=16),
+    "deltanet": Config(arch="deltanet", d_model=24, n_layer=2, n_head=2, block_size=DELTA_MAX_CHUNK),
+}
+
+
+def load_contract():
+    with open(CONTRACT_PATH) as f:
+        return json.load(f)
+
+
+class ChunkGraph(torch.nn.Module):
+    """The exported function: (tokens [T], state [N]) -> logits, state_out, importance, surprisal."""
+
+    def __init__(self, lm):
+        super().__init__()
+        self.lm = lm
+
+    def forward(self, tokens, state):
+        st = self.lm.unpack_state(state.unsqueeze(0))
+        logits, new, importance, surprisal = self.lm.score_chunk(tokens.unsqueeze(0), st)
+        return logits[0], self.lm.pack_state(new)[0], importance[0], surprisal[0]
+
+
+def max_chunk(cfg):
+    return DELTA_MAX_CHUNK if cfg.arch == "deltanet" else 0
+
+
+def export_onnx(lm, path):
+    graph = ChunkGraph(lm).eval()
+    contract = load_contract()
+    tokens = torch.randint(5, lm.cfg.vocab_size, (5,))
+    state = torch.zeros(lm.state_size())
+    kwargs = {}
+    if "dynamo" in torch.onnx.export.__code__.co_varnames:
+        kwargs["dynamo"] = False      # the TorchScript exporter: the same path on torch 1.13 and 2.x
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(graph, (tokens, state), path, opset_version=OPSET,
+                          input_names=list(contract["inputs"]), output_names=list(contract["outputs"]),
+                          dynamic_axes={"tokens": {0: "T"}, "importance": {0: "T"}, "surprisal": {0: "T"}},
+                          do_constant_folding=False, **kwargs)
+
+
+def special_token_ids(tokenizer_path, contract):
+    with open(tokenizer_path) as f:
+        added = {t["content"]: t["id"] for t in json.load(f)["added_tokens"]}
+    return {role: added[text] for role, text in contract["special_tokens"].items()}
+
+
+def manifest(lm, name, tokenizer_path, training):
+    contract = load_contract()
+    cfg = lm.cfg
+    tensors, off = [], 0
+    for tname, shape in lm.state_layout():
+        size = math.prod(shape)
+        tensors.append({"name": tname, "offset": off, "shape": list(shape), "dtype": "float32", "init": 0.0})
+        off += size
+    importance = {
+        "flowformer": ("source_competition", "mean over layers and heads of comp_t = exp(src_t) / mean_{i<=t} exp(src_i) (ALGORITHMS.md 1); 1 is average, fixed once the token is read"),
+        "deltanet": ("write_strength", "mean over layers and heads of beta_t * ||v_t - v_old_t||: how strongly the token rewrote the fast weights"),
+    }.get(cfg.arch, ("none", "no importance score"))
+    return {
+        "schema_version": contract["schema_version"],
+        "name": name,
+        "architecture": cfg.arch,
+        "config": cfg.to_dict(),
+        "parameters": lm.num_params(),
+        "vocab_size": cfg.vocab_size,
+        "max_chunk": max_chunk(cfg),
+        "inputs": contract["inputs"],
+        "outputs": contract["outputs"],
+        "state": {"size": off, "bytes": off * 4, "tensors": tensors,
+                  "position_tensor": "pos", "about": "packed float32; all zeros at a document's start"},
+        "special_tokens": special_token_ids(tokenizer_path, contract),
+        "document_format": contract["document_format"],
+        "importance": {"kind": importance[0], "about": importance[1]},
+        "surprisal": {"unit": "bits"},
+        "files": {"graph": "model.onnx", "tokenizer": "tokenizer.json"},
+        "tokenizer_sha256": hashlib.sha256(open(tokenizer_path, "rb").read()).hexdigest(),
+        "training": training,
+    }
+
+
+def b64(t):
+    return base64.b64encode(t.detach().float().contiguous().numpy().astype("<f4").tobytes()).decode()
+
+
+def parity_fixture(lm, path, seed=0):
+    """Three chunks with the state carried (T = 7, 1, 40 crosses blocks); outputs from PyTorch."""
+    g = torch.Generator().manual_seed(seed)
+    chunks = [torch.randint(5, lm.cfg.vocab_size, (n,), generator=g) for n in (7, 1, 40)]
+    chunks[0][0] = 1   # a document starts with fim_prefix
+    state = torch.zeros(lm.state_size())
+    graph = ChunkGraph(lm).eval()
+    steps = []
+    with torch.no_grad():
+        for tokens in chunks:
+            logits, state, imp, sur = graph(tokens, state)
+            steps.append({"tokens": tokens.tolist(), "logits": b64(logits), "state_out": b64(state),
+                          "importance": imp.tolist(), "surprisal": sur.tolist()})
+    with open(path, "w") as f:
+        json.dump({"about": "PyTorch outputs for chunks read in order with the state carried; float32 arrays are base64 little-endian",
+                   "steps": steps}, f)
+
+
+def write_model_folder(lm, out, name, training, fixture=None):
+    os.makedirs(out, exist_ok=True)
+    lm = lm.float().eval().cpu()
+    export_onnx(lm, os.path.join(out, "model.onnx"))
+    shutil.copyfile(TOKENIZER_PATH, os.path.join(out, "tokenizer.json"))
+    with open(os.path.join(out, "manifest.json"), "w") as f:
+        json.dump(manifest(lm, name, TOKENIZER_PATH, training), f, indent=1)
+    if fixture:
+        parity_fixture(lm, fixture)
+    print(f"{name}: {lm.num_params() / 1e6:.2f}M parameters, state {lm.state_size() * 4 / 1024:.1f} KiB, "
+          f"model.onnx {os.path.getsize(os.path.join(out, 'model.onnx')) / 1e6:.2f} MB")
+
+
+def load_checkpoint(path):
+    ck = torch.load(path, map_location="cpu")
+    lm = LM(Config(**ck["config"]))
+    lm.load_state_dict(ck["model"])
+    return lm, ck.get("training", {})
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--checkpoint")
+    ap.add_argument("--tiny", choices=sorted(TINY))
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--name")
+    ap.add_argument("--fixture")
+    a = ap.parse_args()
+    if a.tiny:
+        torch.manual_seed(1234)
+        lm, training = LM(TINY[a.tiny]), {"note": "random weights (seed 1234): a test model, not a language model"}
+    else:
+        lm, training = load_checkpoint(a.checkpoint)
+    write_model_folder(lm, a.out, a.name or os.path.basename(os.path.normpath(a.out)), training, a.fixture)
