@@ -1,0 +1,148 @@
+// The engine's public API: what the extension, the CLI, the tests and the benchmarks call.
+// The engine runs in a child process (see client.ts / host.ts); every call below is one
+// request/response message, and every call that can take time accepts a cancellation id.
+// No `vscode` import anywhere under src/engine.
+
+export type ProviderChoice = 'auto' | 'cuda' | 'cpu';
+
+export interface EngineOptions {
+  /** Folder holding manifest.json, model.onnx and tokenizer.json. */
+  modelDir: string;
+  provider: ProviderChoice;
+  /** Directory with libonnxruntime_providers_cuda.so (+ _shared.so), when CUDA is wanted. */
+  cudaLibDir?: string;
+  /** Budget for checkpoints across all documents, in bytes (default 256 MiB). */
+  memoryBudgetBytes?: number;
+  /** Tokens between checkpoints of the whole recurrent state (default chosen by the engine). */
+  checkpointEvery?: number;
+  /** CPU threads for ONNX Runtime (default: all cores). */
+  threads?: number;
+}
+
+export interface EngineInfo {
+  modelName: string;
+  architecture: string;
+  parameters: number;
+  stateBytes: number;
+  /** The provider actually in use. */
+  provider: 'cuda' | 'cpu';
+  /** Set when CUDA was wanted but is not used: the exact reason and what the user can do. */
+  providerNote?: string;
+  importanceKind: 'source_competition' | 'write_strength' | 'none';
+}
+
+/** A document edit as VS Code reports it: UTF-16 offsets into the text before the edit. */
+export interface TextEdit {
+  rangeOffset: number;
+  rangeLength: number;
+  text: string;
+}
+
+export interface ReadProgress {
+  uri: string;
+  version: number;
+  /** UTF-16 offset up to which the whole state, importance and surprisal are known. */
+  readOffset: number;
+  length: number;
+  tokensRead: number;
+  tokensTotal: number;
+}
+
+export interface CompletionRequest {
+  uri: string;
+  /** Document version the offset refers to. */
+  version: number;
+  /** UTF-16 offset of the cursor. */
+  offset: number;
+  maxTokens: number;
+  temperature: number; // 0 = greedy
+  topP: number;
+  /** Milliseconds after which decoding stops with what it has. */
+  timeBudgetMs: number;
+  /** Stop when the completion contains one of these (not included). */
+  stopStrings?: string[];
+  /** 'line': stop at the end of the line; 'block': stop at a line indented less than the cursor's. */
+  mode: 'line' | 'block';
+  /** Lines after the cursor given to the model as the fill-in-the-middle suffix (0 = none). */
+  suffixLines: number;
+  seed?: number;
+}
+
+export interface CompletionResult {
+  text: string;
+  tokens: number;
+  /** Milliseconds: request to state-at-cursor, to first token, total. */
+  msToState: number;
+  msToFirstToken: number;
+  msTotal: number;
+  stoppedBy: 'max_tokens' | 'time' | 'stop_string' | 'indent' | 'end_of_text' | 'line_end' | 'cancelled';
+}
+
+/** Per-token scores for a range of the document (only what has been read). */
+export interface TokenScores {
+  /** UTF-16 start and end offset of each token. */
+  starts: number[];
+  ends: number[];
+  importance: number[];
+  /** Bits. */
+  surprisal: number[];
+}
+
+export interface TopPredictions {
+  offset: number;
+  tokenText: string;
+  importance: number;
+  surprisal: number;
+  /** Percentiles of this token's scores among all read tokens of the document (0..100). */
+  importancePercentile: number;
+  surprisalPercentile: number;
+  top: { text: string; probability: number }[];
+}
+
+export interface SummaryLine {
+  line: number; // 0-based
+  text: string;
+  score: number;
+}
+
+export interface FileSummary {
+  uri: string;
+  version: number;
+  lines: SummaryLine[];
+  /** Importance and surprisal along the file: one value per bucket of lines. */
+  profile: { startLine: number; endLine: number; importance: number; surprisal: number }[];
+  bitsPerByte: number;
+  tokens: number;
+  msReading: number;
+}
+
+export interface EngineStats {
+  documents: number;
+  checkpointBytes: number;
+  memoryBudgetBytes: number;
+  evictions: number;
+}
+
+/** The engine, as seen by callers (implemented in-process by Engine, across processes by EngineClient). */
+export interface EngineApi {
+  info(): Promise<EngineInfo>;
+  openDocument(uri: string, version: number, text: string, languageId?: string): Promise<void>;
+  applyEdits(uri: string, version: number, edits: TextEdit[]): Promise<void>;
+  closeDocument(uri: string): Promise<void>;
+  /** Visible documents are read first; priority order, most wanted first. */
+  setPriority(uris: string[]): Promise<void>;
+  /** Reads the document up to `offset` (default: the end) and resolves when done. */
+  read(uri: string, offset?: number, cancelId?: string): Promise<ReadProgress>;
+  complete(req: CompletionRequest, cancelId?: string): Promise<CompletionResult>;
+  scores(uri: string, startOffset: number, endOffset: number): Promise<TokenScores>;
+  predictionsAt(uri: string, offset: number, topK: number): Promise<TopPredictions>;
+  summarize(uri: string, maxLines: number, cancelId?: string): Promise<FileSummary>;
+  stats(): Promise<EngineStats>;
+  cancel(cancelId: string): Promise<void>;
+  dispose(): Promise<void>;
+}
+
+/** Events the engine pushes without a request. */
+export type EngineEvent =
+  | { kind: 'progress'; progress: ReadProgress }
+  | { kind: 'log'; level: 'trace' | 'debug' | 'info' | 'warn' | 'error'; message: string };
