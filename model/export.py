@@ -71,6 +71,30 @@ def export_onnx(lm, path):
                           do_constant_folding=False, **kwargs)
 
 
+def store_weights_fp16(path, min_elements=1024):
+    """Rewrites large float32 initializers as float16 followed by a Cast to float32: half the
+    file; ONNX Runtime folds the Casts when it loads the model, so compute stays float32."""
+    import onnx
+    from onnx import helper, numpy_helper
+    m = onnx.load(path)
+    g = m.graph
+    casts = []
+    for init in g.initializer:
+        if init.data_type != onnx.TensorProto.FLOAT:
+            continue
+        arr = numpy_helper.to_array(init)
+        if arr.size < min_elements:
+            continue
+        name = init.name
+        init.CopyFrom(numpy_helper.from_array(arr.astype(np.float16), name + "_fp16"))
+        casts.append(helper.make_node("Cast", [name + "_fp16"], [name], to=onnx.TensorProto.FLOAT, name="cast_" + name))
+    nodes = casts + list(g.node)
+    del g.node[:]
+    g.node.extend(nodes)
+    onnx.checker.check_model(m)
+    onnx.save(m, path)
+
+
 def special_token_ids(tokenizer_path, contract):
     with open(tokenizer_path) as f:
         added = {t["content"]: t["id"] for t in json.load(f)["added_tokens"]}
@@ -133,10 +157,15 @@ def parity_fixture(lm, path, seed=0):
                    "steps": steps}, f)
 
 
-def write_model_folder(lm, out, name, training, fixture=None):
+def write_model_folder(lm, out, name, training, fixture=None, fp16_weights=False):
     os.makedirs(out, exist_ok=True)
     lm = lm.float().eval().cpu()
+    if fp16_weights:                       # round first, so PyTorch and the fixture see the same weights
+        lm = lm.half().float()
     export_onnx(lm, os.path.join(out, "model.onnx"))
+    if fp16_weights:
+        store_weights_fp16(os.path.join(out, "model.onnx"))
+    training = dict(training, weights_stored_as="float16" if fp16_weights else "float32")
     shutil.copyfile(TOKENIZER_PATH, os.path.join(out, "tokenizer.json"))
     with open(os.path.join(out, "manifest.json"), "w") as f:
         json.dump(manifest(lm, name, TOKENIZER_PATH, training), f, indent=1)
@@ -149,7 +178,7 @@ def write_model_folder(lm, out, name, training, fixture=None):
 def load_checkpoint(path):
     ck = torch.load(path, map_location="cpu")
     lm = LM(Config(**ck["config"]))
-    lm.load_state_dict(ck["model"])
+    lm.load_state_dict({k: v.float() for k, v in ck["model"].items()})
     return lm, ck.get("training", {})
 
 
@@ -160,10 +189,11 @@ if __name__ == "__main__":
     ap.add_argument("--out", required=True)
     ap.add_argument("--name")
     ap.add_argument("--fixture")
+    ap.add_argument("--fp16-weights", action="store_true", help="store weights as float16 (half the file)")
     a = ap.parse_args()
     if a.tiny:
         torch.manual_seed(1234)
         lm, training = LM(TINY[a.tiny]), {"note": "random weights (seed 1234): a test model, not a language model"}
     else:
         lm, training = load_checkpoint(a.checkpoint)
-    write_model_folder(lm, a.out, a.name or os.path.basename(os.path.normpath(a.out)), training, a.fixture)
+    write_model_folder(lm, a.out, a.name or os.path.basename(os.path.normpath(a.out)), training, a.fixture, a.fp16_weights)

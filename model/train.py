@@ -1,0 +1,221 @@
+"""Train one Flowstate LM. One GPU: `python3 train.py ...`; several: `torchrun --nproc_per_node N train.py ...`.
+
+Each batch row reads whole documents (a package's files, see data.py) in windows of --seq
+tokens; the recurrent state is carried from one window to the next of the same document
+(detached), and reset at a new document, so the model learns to use whole-file context.
+bf16 compute, float32 recurrent sums (model.py). Resumable: --resume DIR/ckpt.pt.
+Writes OUT/ckpt.pt (every --save-minutes and at the end) and OUT/loss.csv.
+"""
+import argparse
+import csv
+import math
+import os
+import time
+
+import numpy as np
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+
+from model import LM, Config
+
+PAD_TARGET = -100
+
+
+class DocumentRows:
+    """B rows, each walking its own sequence of documents window by window."""
+
+    def __init__(self, tokens, starts, rows, seq, seed, row_offset, row_stride):
+        self.tokens, self.seq = tokens, seq
+        self.ends = np.append(starts[1:], len(tokens))
+        self.starts = starts
+        order = np.random.RandomState(seed).permutation(len(starts))
+        self.queues = [order[row_offset + r::row_stride] for r in range(rows)]
+        self.qpos = [0] * rows
+        self.offset = [int(starts[q[0]]) for q in self.queues]
+
+    def state_dict(self):
+        return {"qpos": list(self.qpos), "offset": list(self.offset)}
+
+    def load_state_dict(self, d):
+        self.qpos, self.offset = list(d["qpos"]), list(d["offset"])
+
+    def _doc(self, r):
+        q = self.queues[r]
+        return q[self.qpos[r] % len(q)]
+
+    def next(self):
+        """Returns inputs [B, seq], targets [B, seq] and a mask of rows that start a new document."""
+        B, W = len(self.queues), self.seq
+        inp = np.zeros((B, W), dtype=np.int64)
+        tgt = np.full((B, W), PAD_TARGET, dtype=np.int64)
+        fresh = np.zeros(B, dtype=bool)
+        for r in range(B):
+            d = self._doc(r)
+            if self.offset[r] >= self.ends[d] - 1:          # document done: the next one
+                self.qpos[r] += 1
+                d = self._doc(r)
+                self.offset[r] = int(self.starts[d])
+            fresh[r] = self.offset[r] == self.starts[d]
+            a = self.offset[r]
+            b = min(a + W + 1, int(self.ends[d]))
+            chunk = self.tokens[a:b].astype(np.int64)
+            n = len(chunk) - 1
+            inp[r, :n] = chunk[:-1]
+            tgt[r, :n] = chunk[1:]
+            self.offset[r] = a + n
+        return torch.from_numpy(inp), torch.from_numpy(tgt), torch.from_numpy(fresh)
+
+
+def lr_at(step, total, peak, warmup, time_frac=0.0):
+    """Warmup, then cosine to 10%; progress is by steps or by the time budget, whichever is
+    further along, so a run stopped by its time limit still ends annealed."""
+    if step < warmup:
+        return peak * (step + 1) / warmup
+    p = min(1.0, max((step - warmup) / max(1, total - warmup), time_frac))
+    return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * p)))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--arch", default="flowformer")
+    ap.add_argument("--d-model", type=int, default=256)
+    ap.add_argument("--layers", type=int, default=8)
+    ap.add_argument("--heads", type=int, default=8)
+    ap.add_argument("--delta-feature", default="silu_l2")
+    ap.add_argument("--dpfp-nu", type=int, default=1)
+    ap.add_argument("--block", type=int, default=64)
+    ap.add_argument("--seq", type=int, default=8192)
+    ap.add_argument("--batch", type=int, default=8, help="rows per GPU")
+    ap.add_argument("--tokens", type=float, default=2e8, help="training tokens in all")
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--warmup", type=int, default=100)
+    ap.add_argument("--minutes", type=float, default=22.0, help="hard stop (a checkpoint is saved)")
+    ap.add_argument("--save-minutes", type=float, default=4.0)
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--resume")
+    ap.add_argument("--compile", action="store_true")
+    ap.add_argument("--seed", type=int, default=0)
+    a = ap.parse_args()
+
+    ddp = "WORLD_SIZE" in os.environ
+    if ddp:
+        dist.init_process_group("nccl")
+        rank, world = dist.get_rank(), dist.get_world_size()
+        torch.cuda.set_device(int(os.environ["LOCAL_RANK"]))
+    else:
+        rank, world = 0, 1
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    torch.manual_seed(a.seed + rank)
+    torch.backends.cuda.matmul.allow_tf32 = True
+    torch.backends.cudnn.allow_tf32 = True
+
+    cfg = Config(arch=a.arch, d_model=a.d_model, n_layer=a.layers, n_head=a.heads, block_size=a.block,
+                 delta_feature=a.delta_feature, dpfp_nu=a.dpfp_nu)
+    lm = LM(cfg).to(device)
+    stateful = a.arch != "transformer"
+    decay = [p for n, p in lm.named_parameters() if p.dim() >= 2]
+    no_decay = [p for n, p in lm.named_parameters() if p.dim() < 2]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": no_decay, "weight_decay": 0.0}],
+                            lr=a.lr, betas=(0.9, 0.95), eps=1e-8)
+    tokens = np.load(os.path.join(a.data, "train.tokens.npy"), mmap_mode="r")
+    starts = np.load(os.path.join(a.data, "train.docs.npy"))
+    rows = DocumentRows(tokens, starts, a.batch, a.seq, a.seed, rank * a.batch, world * a.batch)
+    total_steps = int(a.tokens // (a.seq * a.batch * world))
+    step, trained_tokens, elapsed_before = 0, 0, 0.0
+    state = lm.init_state(a.batch, device) if stateful else None
+    if a.resume and os.path.exists(a.resume):
+        ck = torch.load(a.resume, map_location=device)
+        lm.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["optimizer"])
+        step, trained_tokens, elapsed_before = ck["step"], ck["tokens"], ck["elapsed"]
+        rows.load_state_dict(ck["rows"][rank] if isinstance(ck["rows"], list) else ck["rows"])
+        if stateful and "state" in ck:
+            state = {k: v.to(device) for k, v in ck["state"].items()}
+    model = torch.compile(lm) if a.compile else lm
+    if ddp:
+        model = torch.nn.parallel.DistributedDataParallel(model, device_ids=[torch.cuda.current_device()])
+
+    os.makedirs(a.out, exist_ok=True)
+    log_path = os.path.join(a.out, "loss.csv")
+    log = open(log_path, "a", newline="")
+    writer = csv.writer(log)
+    if rank == 0 and os.path.getsize(log_path) == 0:
+        writer.writerow(["step", "tokens", "loss", "lr", "elapsed_s", "tokens_per_s"])
+    if rank == 0:
+        print(f"{a.arch}: {lm.num_params() / 1e6:.2f}M parameters, state {lm.state_size() * 4 / 1024:.0f} KiB, "
+              f"{total_steps} steps of {a.seq * a.batch * world} tokens", flush=True)
+
+    def save():   # called on every rank together (the rows of all ranks are gathered)
+        all_rows = [rows.state_dict()]
+        if ddp:
+            all_rows = [None] * world
+            dist.all_gather_object(all_rows, rows.state_dict())
+        if rank != 0:
+            return
+        ck = {"model": lm.state_dict(), "optimizer": opt.state_dict(), "config": cfg.to_dict(), "step": step,
+              "tokens": trained_tokens, "elapsed": elapsed_before + time.time() - t0, "rows": all_rows,
+              "training": {"tokens": trained_tokens, "steps": step, "seq": a.seq, "batch": a.batch * world,
+                           "lr": a.lr, "gpus": world, "minutes": (elapsed_before + time.time() - t0) / 60}}
+        if stateful:
+            ck["state"] = {k: v.cpu() for k, v in state.items()}
+        torch.save(ck, os.path.join(a.out, "ckpt.pt.tmp"))
+        os.replace(os.path.join(a.out, "ckpt.pt.tmp"), os.path.join(a.out, "ckpt.pt"))
+
+    t0 = last_save = last_log = time.time()
+    tok_since = 0
+    model.train()
+    def decide():
+        """Rank 0's clock decides, so every rank saves and stops at the same step."""
+        flags = torch.tensor([time.time() - last_save > a.save_minutes * 60,
+                              time.time() - t0 > a.minutes * 60], dtype=torch.int32, device=device)
+        if ddp:
+            dist.broadcast(flags, 0)
+        return bool(flags[0]), bool(flags[1])
+
+    while step < total_steps:
+        want_save, out_of_time = decide()
+        if out_of_time:
+            break
+        if want_save:
+            save()
+            last_save = time.time()
+        inp, tgt, fresh = rows.next()
+        inp, tgt = inp.to(device, non_blocking=True), tgt.to(device, non_blocking=True)
+        if stateful:
+            keep = (~fresh).to(device).float()
+            state = {k: v * keep.view(-1, *([1] * (v.dim() - 1))) for k, v in state.items()}
+        for g in opt.param_groups:
+            g["lr"] = lr_at(step, total_steps, a.lr, a.warmup, (time.time() - t0) / (a.minutes * 60))
+        with torch.autocast(device_type=device, dtype=torch.bfloat16, enabled=device == "cuda"):
+            logits, new_state = model(inp, state) if stateful else model(inp)
+            loss = F.cross_entropy(logits.float().view(-1, logits.shape[-1]), tgt.view(-1), ignore_index=PAD_TARGET)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(lm.parameters(), 1.0)
+        opt.step()
+        if stateful:
+            state = {k: v.detach().float() for k, v in new_state.items()}
+        n = int((tgt != PAD_TARGET).sum()) * world
+        trained_tokens += n
+        tok_since += n
+        step += 1
+        if rank == 0 and (step % 10 == 0 or step == 1):
+            now = time.time()
+            rate = tok_since / (now - last_log)
+            writer.writerow([step, trained_tokens, f"{loss.item():.4f}", f"{opt.param_groups[0]['lr']:.2e}",
+                             f"{elapsed_before + now - t0:.1f}", f"{rate:.0f}"])
+            log.flush()
+            if step % 50 == 0 or step == 1:
+                print(f"step {step}/{total_steps} loss {loss.item():.3f} {rate / 1e3:.0f}k tok/s", flush=True)
+            last_log, tok_since = now, 0
+    save()
+    if rank == 0:
+        print(f"done: {step} steps, {trained_tokens / 1e6:.1f}M tokens, {(time.time() - t0) / 60:.1f} min", flush=True)
+    if ddp:
+        dist.destroy_process_group()
+
+
+if __name__ == "__main__":
+    main()
