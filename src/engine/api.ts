@@ -17,6 +17,10 @@ export interface EngineOptions {
   checkpointEvery?: number;
   /** CPU threads for ONNX Runtime (default: all cores). */
   threads?: number;
+  /** Read open documents in the background (default true); read() works either way. */
+  backgroundReading?: boolean;
+  /** Most tokens per model run while reading (default chosen by the engine). */
+  runTokens?: number;
 }
 
 export interface EngineInfo {
@@ -145,4 +149,6 @@ export interface EngineApi {
 /** Events the engine pushes without a request. */
 export type EngineEvent =
   | { kind: 'progress'; progress: ReadProgress }
-  | { kind: 'log'; level: 'trace' | 'debug' | 'info' | 'warn' | 'error'; message: string };
+  | { kind: 'log'; level: 'trace' | 'debug' | 'info' | 'warn' | 'error'; message: string }
+  /** The engine process died and was started again; its documents were opened again. */
+  | { kind: 'restarted'; reason: string; attempt: number; documents: number };

@@ -1,0 +1,65 @@
+// Cancellation by id: callers name a request with a cancel id and may cancel it later (even
+// before it started, since messages from another process can arrive in any order).
+
+export class CancelledError extends Error {
+  constructor(what = 'request') {
+    super(`${what} cancelled`);
+    this.name = 'CancelledError';
+  }
+}
+
+export interface CancelToken {
+  readonly cancelled: boolean;
+  throwIfCancelled(what?: string): void;
+  /** Calls fn once when cancelled (at once if already); returns an unsubscribe function. */
+  onCancel(fn: () => void): () => void;
+}
+
+class Token implements CancelToken {
+  private _cancelled = false;
+  private listeners: (() => void)[] = [];
+  get cancelled(): boolean {
+    return this._cancelled;
+  }
+  cancel(): void {
+    if (this._cancelled) return;
+    this._cancelled = true;
+    for (const fn of this.listeners.splice(0)) fn();
+  }
+  throwIfCancelled(what?: string): void {
+    if (this._cancelled) throw new CancelledError(what);
+  }
+  onCancel(fn: () => void): () => void {
+    if (this._cancelled) { fn(); return () => undefined; }
+    this.listeners.push(fn);
+    return () => { this.listeners = this.listeners.filter((f) => f !== fn); };
+  }
+}
+
+export const NEVER_CANCELLED: CancelToken = { cancelled: false, throwIfCancelled() { /* never */ }, onCancel: () => () => undefined };
+
+export class CancellationRegistry {
+  private readonly live = new Map<string, Token>();
+  /** Ids cancelled before their request arrived (bounded: oldest forgotten first). */
+  private readonly early = new Set<string>();
+
+  /** The token for a request; release it when the request ends. */
+  acquire(id: string | undefined): CancelToken {
+    if (!id) return NEVER_CANCELLED;
+    const t = new Token();
+    if (this.early.delete(id)) t.cancel();
+    this.live.set(id, t);
+    return t;
+  }
+
+  release(id: string | undefined): void {
+    if (id) this.live.delete(id);
+  }
+
+  cancel(id: string): void {
+    const t = this.live.get(id);
+    if (t) { t.cancel(); return; }
+    this.early.add(id);
+    if (this.early.size > 1000) this.early.delete(this.early.values().next().value as string);
+  }
+}

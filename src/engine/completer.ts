@@ -1,0 +1,153 @@
+// Completion at the cursor: the state at the cursor (checkpoint + a few tokens), then either
+// plain continuation or fill-in-the-middle (<fim_suffix> suffix lines <fim_middle>), token
+// healing when the cursor is inside a token, and decoding until a stop condition.
+import type { CompletionRequest, CompletionResult } from './api';
+import type { CancelToken } from './cancellation';
+import type { Document } from './document';
+import type { Manifest } from './manifest';
+import { Priority } from './priorityGate';
+import type { Replayer, StateAt } from './replay';
+import { PickOptions, pickToken, seededRng } from './sampling';
+import { checkStop, fitMiddle, indentWidth } from './stopRules';
+import type { LineTokenizer } from './tokenizer';
+import { completeUtf8Prefix, decodeUtf8 } from './utf';
+
+/** The suffix given to fill-in-the-middle is bounded in lines (the request) and in tokens. */
+export const MAX_SUFFIX_TOKENS = 1024;
+
+export interface CursorState {
+  state: Float32Array;
+  /** Logits after the cursor's tokens (absent when none were run and none were needed). */
+  logits?: Float32Array;
+  /** UTF-8 bytes the completion must start with (token healing). */
+  heal: Uint8Array;
+  healTokens: number;
+}
+
+function prefixEqual(a: Int32Array, b: Int32Array, n: number): boolean {
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+export class Completer {
+  private readonly stopIds: Set<number>;
+  private readonly banned: Set<number>;
+
+  constructor(
+    private readonly manifest: Manifest,
+    private readonly tokenizer: LineTokenizer,
+    private readonly replayer: Replayer,
+  ) {
+    const sp = manifest.special;
+    this.stopIds = new Set([sp.end_of_text, sp.fim_prefix, sp.fim_suffix, sp.fim_middle]);
+    this.banned = new Set([sp.pad]);
+    for (let id = tokenizer.vocabSize; id < manifest.vocabSize; id++) this.banned.add(id); // ids with no text
+  }
+
+  /**
+   * The state after the text before (line, col), optionally with the last token backed off
+   * (token healing). Stores hot checkpoints at the start of the line and of the line before.
+   */
+  async cursorState(doc: Document, line: number, col: number, needLogits: boolean, heal: boolean, cancel: CancelToken): Promise<CursorState> {
+    const prefixText = doc.buf.lines[line].slice(0, col);
+    let ids = this.tokenizer.encodeLine(prefixText).ids;
+    let healBytes: Uint8Array = new Uint8Array(0);
+    let healTokens = 0;
+    if (heal && ids.length > 0) {
+      healBytes = this.tokenizer.bytes[ids[ids.length - 1]];
+      healTokens = 1;
+      ids = ids.subarray(0, ids.length - 1);
+    }
+    const gL = doc.lineStartToken(line);
+    const lineIds = doc.lineTokens(line).ids;
+    const target = gL + ids.length;
+    // a checkpoint inside this line is usable while the line's tokens agree with the prefix's
+    const usable = (c: { g: number }) => (needLogits ? c.g < target : c.g <= target)
+      && (c.g <= gL || prefixEqual(lineIds, ids, c.g - gL));
+    let st: StateAt = this.replayer.startFor(doc, target, usable);
+    const hot = line > 0 ? [doc.lineStartToken(line - 1), gL] : [gL];
+    if (st.g < gL) st = await this.replayer.advance(doc, st, gL, { priority: Priority.Interactive, cancel, hot });
+    if (st.g < target) {
+      const tail = ids.subarray(st.g - gL);
+      cancel.throwIfCancelled();
+      const out = await this.replayer.gate.run(Priority.Interactive, () => this.replayer.runner.run(tail, st.state));
+      st = { g: target, state: out.state, logits: out.logits };
+    }
+    return { state: st.state, logits: st.logits, heal: healBytes, healTokens };
+  }
+
+  /** The fill-in-the-middle tokens: <fim_suffix> up to suffixLines lines after the cursor's line <fim_middle>. */
+  suffixTokens(doc: Document, line: number, suffixLines: number): Int32Array | undefined {
+    const sp = this.manifest.special;
+    const last = Math.min(doc.lineCount - 1, line + suffixLines);
+    if (suffixLines <= 0 || last <= line) return undefined;
+    const out: number[] = [sp.fim_suffix];
+    for (let i = line + 1; i <= last; i++) {
+      const ids = this.tokenizer.encodeLine(doc.buf.lines[i]).ids;
+      const n = ids.length + (i < doc.lineCount - 1 ? 1 : 0);
+      if (out.length + n + 1 > MAX_SUFFIX_TOKENS) break;
+      for (const id of ids) out.push(id);
+      if (i < doc.lineCount - 1) out.push(this.tokenizer.newlineId);
+    }
+    out.push(sp.fim_middle);
+    return Int32Array.from(out);
+  }
+
+  async complete(doc: Document, req: CompletionRequest, cancel: CancelToken): Promise<CompletionResult> {
+    const t0 = performance.now();
+    const { line, col } = doc.buf.position(req.offset);
+    const lineText = doc.buf.lines[line];
+    const suffix = this.suffixTokens(doc, line, req.suffixLines);
+    const fim = suffix !== undefined;
+    const cs = await this.cursorState(doc, line, col, !fim, col > 0, cancel);
+    const msToState = performance.now() - t0;
+    let state = cs.state;
+    let logits = cs.logits;
+    if (fim) {
+      const out = await this.replayer.gate.run(Priority.Interactive, () => this.replayer.runner.run(suffix!, state));
+      state = out.state; logits = out.logits;
+    }
+    const rng = seededRng(req.seed ?? (Date.now() & 0x7fffffff));
+    const spec = { stopStrings: req.stopStrings ?? [], mode: req.mode, cursorIndent: indentWidth(lineText) };
+    const bytes: number[] = [];
+    let tokens = 0;
+    let msToFirstToken = 0;
+    let stoppedBy: CompletionResult['stoppedBy'] = 'max_tokens';
+    let text = '';
+    const tb = this.tokenizer.bytes;
+    const heal = cs.heal;
+    const healAllows = (id: number): boolean => {
+      // while the healed bytes are not all produced, a token must agree with them
+      const done = bytes.length;
+      if (done >= heal.length) return true;
+      const b = tb[id];
+      if (b.length === 0) return false;
+      const n = Math.min(b.length, heal.length - done);
+      for (let i = 0; i < n; i++) if (b[i] !== heal[done + i]) return false;
+      return true;
+    };
+    const pick: PickOptions = { temperature: req.temperature, topP: req.topP, rng, banned: this.banned };
+    for (;;) {
+      if (cancel.cancelled) { stoppedBy = 'cancelled'; break; }
+      pick.allowed = bytes.length < heal.length ? healAllows : undefined;
+      const id = pickToken(logits!, pick);
+      if (tokens === 0) msToFirstToken = performance.now() - t0;
+      if (this.stopIds.has(id)) { stoppedBy = 'end_of_text'; break; }
+      tokens++;
+      for (const b of tb[id]) bytes.push(b);
+      if (bytes.length >= heal.length) {
+        const visible = Uint8Array.from(bytes.slice(heal.length));
+        text = decodeUtf8(visible.subarray(0, completeUtf8Prefix(visible)));
+        const stop = checkStop(text, spec);
+        if (stop) { text = stop.text; stoppedBy = stop.reason; break; }
+      }
+      if (tokens >= req.maxTokens) { stoppedBy = 'max_tokens'; break; }
+      if (performance.now() - t0 > req.timeBudgetMs) { stoppedBy = 'time'; break; }
+      const out = await this.replayer.gate.run(Priority.Interactive, () => this.replayer.runner.run(Int32Array.of(id), state));
+      state = out.state; logits = out.logits;
+    }
+    if (fim && stoppedBy !== 'cancelled') text = fitMiddle(text, lineText.slice(col));
+    else if (stoppedBy === 'end_of_text') text = text.replace(/\r?\n$/, '');
+    return { text, tokens, msToState, msToFirstToken, msTotal: performance.now() - t0, stoppedBy };
+  }
+}

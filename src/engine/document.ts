@@ -1,0 +1,209 @@
+// One open document: lines, their tokens (tokenised lazily, in order, as reading reaches them),
+// per-token scores of the read prefix, and checkpoints. The token stream is
+// [fim_prefix] + line 0 + "\n" + line 1 + "\n" + ... : global token g = 0 is fim_prefix,
+// line i starts at lineTok[i].
+import type { TextEdit } from './api';
+import { Checkpoint, CheckpointBudget, CheckpointOwner, tick } from './checkpoints';
+import { LineBuffer } from './lineBuffer';
+import type { LineTokenizer, LineTokens } from './tokenizer';
+
+/** Hot checkpoints kept per document (start of the cursor's line and the line before, twice). */
+const MAX_HOT = 4;
+
+export class Document implements CheckpointOwner {
+  readonly buf: LineBuffer;
+  private toks: (LineTokens | undefined)[];
+  private lineTok = new Float64Array(2);
+  /** lineTok[0..tokValid] are correct. */
+  private tokValid = 0;
+  checkpoints: Checkpoint[] = [];
+  frontier: Checkpoint | undefined;
+  importance = new Float32Array(1024);
+  surprisal = new Float32Array(1024);
+  /** Scores are known for tokens [0, readTokens). */
+  readTokens = 0;
+  /** Bumped by every edit: work started before an edit must not store its results. */
+  epoch = 0;
+  lastUse = tick();
+  lastEditMs = 0;
+
+  constructor(
+    readonly uri: string,
+    public version: number,
+    text: string,
+    public languageId: string | undefined,
+    private readonly tokenizer: LineTokenizer,
+    private readonly budget: CheckpointBudget,
+    private readonly bosId: number,
+  ) {
+    this.buf = new LineBuffer(text);
+    this.toks = new Array(this.buf.lineCount).fill(undefined);
+    this.lineTok[0] = 1;
+    budget.register(this);
+  }
+
+  get lineCount(): number {
+    return this.buf.lineCount;
+  }
+
+  /** All lines tokenised. */
+  get fullyTokenized(): boolean {
+    return this.tokValid === this.buf.lineCount;
+  }
+
+  /** Tokens of the whole document (tokenises what is missing). */
+  get totalTokens(): number {
+    return this.lineStartToken(this.buf.lineCount);
+  }
+
+  /** Lines tokenised so far, in order from the start. */
+  get tokenizedLines(): number {
+    return this.tokValid;
+  }
+
+  /** Global token index where line i starts (i = lineCount: the end). Tokenises lines before i. */
+  lineStartToken(i: number): number {
+    this.ensureTokenized(i);
+    return this.lineTok[i];
+  }
+
+  /** The tokens of line i without its newline. */
+  lineTokens(i: number): LineTokens {
+    let t = this.toks[i];
+    if (!t) { t = this.tokenizer.encodeLine(this.buf.lines[i]); this.toks[i] = t; }
+    return t;
+  }
+
+  /** Token count of line i including its newline (the last line has none). */
+  lineTokenCount(i: number): number {
+    return this.lineTokens(i).ids.length + (i < this.buf.lineCount - 1 ? 1 : 0);
+  }
+
+  ensureTokenized(uptoLine: number): void {
+    if (uptoLine <= this.tokValid) return;
+    if (this.lineTok.length < this.buf.lineCount + 1) {
+      const grown = new Float64Array(Math.max(this.buf.lineCount + 1, this.lineTok.length * 2));
+      grown.set(this.lineTok.subarray(0, this.tokValid + 1));
+      this.lineTok = grown;
+    }
+    for (let i = this.tokValid; i < uptoLine; i++) this.lineTok[i + 1] = this.lineTok[i] + this.lineTokenCount(i);
+    this.tokValid = uptoLine;
+  }
+
+  /** Line holding global token g (g >= 1) among the tokenised lines, and its index in the line. */
+  tokenPosition(g: number): { line: number; k: number } {
+    let lo = 0, hi = this.tokValid - 1;
+    if (hi < 0 || g < 1) return { line: 0, k: 0 };
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.lineTok[mid] <= g) lo = mid; else hi = mid - 1;
+    }
+    return { line: lo, k: g - this.lineTok[lo] };
+  }
+
+  /** Tokenises lines until token g is covered (or the document ends). */
+  ensureTokenFor(g: number): void {
+    while (this.tokValid < this.buf.lineCount && this.lineTok[this.tokValid] <= g) this.ensureTokenized(this.tokValid + 1);
+  }
+
+  /** The global token ids [g0, g1). */
+  tokenRange(g0: number, g1: number): Int32Array {
+    const out = new Int32Array(Math.max(0, g1 - g0));
+    if (g1 <= g0) return out;
+    this.ensureTokenFor(g1 - 1);
+    let o = 0, g = g0;
+    if (g === 0) { out[o++] = this.bosId; g = 1; }
+    if (g >= g1) return out;
+    let { line, k } = this.tokenPosition(g);
+    while (o < out.length) {
+      const ids = this.lineTokens(line).ids;
+      const n = this.lineTokenCount(line);
+      for (; k < n && o < out.length; k++) out[o++] = k < ids.length ? ids[k] : this.tokenizer.newlineId;
+      line++; k = 0;
+    }
+    return out;
+  }
+
+  /** Applies VS Code edits in order; returns the first global token whose meaning changed. */
+  applyEdits(edits: TextEdit[], version: number): number {
+    let firstG = Infinity;
+    for (const e of edits) {
+      const pos = this.buf.position(e.rangeOffset);
+      // lines before the edit keep their tokens; beyond the tokenised prefix nothing is known yet
+      const g = this.lineTok[Math.min(pos.line, this.tokValid)];
+      firstG = Math.min(firstG, g);
+      const eff = this.buf.applyEdit(e);
+      if (eff.removed === 1 && eff.inserted === 1) this.toks[eff.firstLine] = undefined;
+      else this.toks.splice(eff.firstLine, eff.removed, ...new Array<LineTokens | undefined>(eff.inserted).fill(undefined));
+      this.tokValid = Math.min(this.tokValid, eff.firstLine);
+    }
+    this.version = version;
+    this.epoch++;
+    this.lastEditMs = Date.now();
+    this.invalidateFrom(firstG);
+    return firstG;
+  }
+
+  invalidateFrom(g: number): void {
+    this.readTokens = Math.min(this.readTokens, g);
+    this.budget.dropAfter(this, g);
+  }
+
+  /** Stores scores for tokens [g0, g0 + n) if they extend the read prefix contiguously. */
+  recordScores(g0: number, importance: Float32Array, surprisal: Float32Array): void {
+    const g1 = g0 + importance.length;
+    if (g0 > this.readTokens || g1 <= this.readTokens) return;
+    if (this.importance.length < g1) {
+      let cap = this.importance.length;
+      while (cap < g1) cap *= 2;
+      const imp = new Float32Array(cap); imp.set(this.importance.subarray(0, this.readTokens));
+      const sur = new Float32Array(cap); sur.set(this.surprisal.subarray(0, this.readTokens));
+      this.importance = imp; this.surprisal = sur;
+    }
+    const skip = this.readTokens - g0;
+    this.importance.set(importance.subarray(skip), this.readTokens);
+    this.surprisal.set(surprisal.subarray(skip), this.readTokens);
+    this.readTokens = g1;
+  }
+
+  /** Best starting point for the state after tokens [0, g): the latest checkpoint at or before g. */
+  bestCheckpoint(g: number, usable?: (c: Checkpoint) => boolean): Checkpoint | undefined {
+    let best: Checkpoint | undefined;
+    const f = this.frontier;
+    if (f && f.g <= g && (!usable || usable(f))) best = f;
+    const list = this.checkpoints;
+    for (let i = list.length - 1; i >= 0; i--) {
+      const c = list[i];
+      if (c.g > g) continue;
+      if (usable && !usable(c)) continue;
+      if (!best || c.g > best.g) best = c;
+      break;
+    }
+    return best;
+  }
+
+  addCheckpoint(g: number, state: Float32Array, hot = false): void {
+    this.budget.add(this, { g, state, lastUse: tick(), hot });
+    if (hot) {
+      // only the few latest cursor positions keep their dense checkpoints
+      const hots = this.checkpoints.filter((c) => c.hot).sort((a, b) => b.lastUse - a.lastUse);
+      for (const c of hots.slice(MAX_HOT)) this.budget.remove(this, c);
+    }
+  }
+
+  setFrontier(g: number, state: Float32Array): void {
+    this.budget.setFrontier(this, { g, state, lastUse: tick(), hot: false });
+  }
+
+  lastCheckpointG(): number {
+    return this.checkpoints.length ? this.checkpoints[this.checkpoints.length - 1].g : 0;
+  }
+
+  touch(): void {
+    this.lastUse = tick();
+  }
+
+  dispose(): void {
+    this.budget.unregister(this);
+  }
+}

@@ -1,0 +1,218 @@
+// The engine in-process: documents, background reading, completion, scores, summaries. The
+// child process (host.ts) wraps one of these; tests, the CLI and benchmarks use it directly.
+import type {
+  CompletionRequest, CompletionResult, EngineApi, EngineEvent, EngineInfo, EngineOptions, EngineStats,
+  FileSummary, ReadProgress, TextEdit, TokenScores, TopPredictions,
+} from './api';
+import { CancellationRegistry, CancelledError } from './cancellation';
+import { CheckpointBudget } from './checkpoints';
+import { Completer } from './completer';
+import { Document } from './document';
+import { LoadedModel, loadModel } from './modelFolder';
+import { predictionsAt, tokenScores } from './predictions';
+import { PriorityGate } from './priorityGate';
+import { BackgroundReader } from './reader';
+import { Replayer, StaleError } from './replay';
+import { summarize } from './summary';
+
+export const DEFAULT_MEMORY_BUDGET = 256 * 1024 * 1024;
+
+/** Tokens between checkpoints: the state of a 1 MB file (~300k tokens) in checkpoints stays under ~64 MB. */
+export function defaultCheckpointEvery(stateBytes: number): number {
+  let n = 256;
+  while (n < 8192 && stateBytes / n > 200) n *= 2;
+  return n;
+}
+
+export class Engine implements EngineApi {
+  private readonly docs = new Map<string, Document>();
+  private readonly cancels = new CancellationRegistry();
+  private readonly budget: CheckpointBudget;
+  private readonly replayer: Replayer;
+  private readonly completer: Completer;
+  private readonly reader: BackgroundReader;
+  private readonly lastProgress = new Map<string, number>();
+  private readonly specialIds: Set<number>;
+  readonly checkpointEvery: number;
+
+  private constructor(readonly model: LoadedModel, readonly opts: EngineOptions, private readonly onEvent: (e: EngineEvent) => void) {
+    const m = model.manifest;
+    this.budget = new CheckpointBudget(opts.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET);
+    this.checkpointEvery = opts.checkpointEvery ?? defaultCheckpointEvery(m.stateSize * 4);
+    const runTokens = Math.max(1, opts.runTokens ?? (m.maxChunk > 0 ? Math.min(256, m.maxChunk * 4) : 256));
+    this.replayer = new Replayer(model.runner, new PriorityGate(), { checkpointEvery: this.checkpointEvery, runTokens });
+    this.completer = new Completer(m, model.tokenizer, this.replayer);
+    this.specialIds = new Set(Object.values(m.special));
+    this.reader = new BackgroundReader(
+      () => this.docs.values(), this.replayer,
+      { background: opts.backgroundReading ?? true, editDebounceMs: 150 },
+      (doc, done) => this.progress(doc, done),
+      (doc, e) => this.log('error', `reading ${doc.uri} failed: ${e.message}`),
+    );
+    this.reader.start();
+  }
+
+  static async create(opts: EngineOptions, onEvent: (e: EngineEvent) => void = () => undefined): Promise<Engine> {
+    const model = await loadModel(opts.modelDir, { provider: opts.provider, cudaLibDir: opts.cudaLibDir, threads: opts.threads });
+    const e = new Engine(model, opts, onEvent);
+    const r = model.runner;
+    e.log('info', `model ${model.manifest.name} (${model.manifest.architecture}) on ${r.provider}${r.providerNote ? ` (${r.providerNote})` : ''}; checkpoint every ${e.checkpointEvery} tokens`);
+    return e;
+  }
+
+  async info(): Promise<EngineInfo> {
+    const m = this.model.manifest;
+    return {
+      modelName: m.name, architecture: m.architecture, parameters: m.parameters, stateBytes: m.stateSize * 4,
+      provider: this.model.runner.provider, providerNote: this.model.runner.providerNote, importanceKind: m.importanceKind,
+    };
+  }
+
+  async openDocument(uri: string, version: number, text: string, languageId?: string): Promise<void> {
+    this.docs.get(uri)?.dispose();
+    const doc = new Document(uri, version, text, languageId, this.model.tokenizer, this.budget, this.model.manifest.special.fim_prefix);
+    this.docs.set(uri, doc);
+    this.reader.wake();
+  }
+
+  async applyEdits(uri: string, version: number, edits: TextEdit[]): Promise<void> {
+    const doc = this.doc(uri);
+    doc.applyEdits(edits, version);
+    doc.touch();
+    this.reader.wake();
+  }
+
+  async closeDocument(uri: string): Promise<void> {
+    const doc = this.docs.get(uri);
+    if (!doc) return;
+    this.docs.delete(uri);
+    this.lastProgress.delete(uri);
+    this.reader.forget(doc);
+    doc.dispose();
+  }
+
+  async setPriority(uris: string[]): Promise<void> {
+    this.reader.priority = uris.slice();
+    // visible documents are the most recently used: their checkpoints are evicted last
+    for (const uri of [...uris].reverse()) this.docs.get(uri)?.touch();
+    this.reader.wake();
+  }
+
+  async read(uri: string, offset?: number, cancelId?: string): Promise<ReadProgress> {
+    const doc = this.doc(uri);
+    const cancel = this.cancels.acquire(cancelId);
+    try {
+      const g = offset === undefined ? doc.totalTokens : doc.lineStartToken(doc.buf.position(Math.min(offset, doc.buf.length)).line + 1);
+      await this.reader.waitFor(doc, g, cancel);
+      return this.progressOf(doc);
+    } finally {
+      this.cancels.release(cancelId);
+    }
+  }
+
+  async complete(req: CompletionRequest, cancelId?: string): Promise<CompletionResult> {
+    const doc = this.doc(req.uri);
+    if (req.version !== doc.version) throw new Error(`stale request: ${req.uri} is at version ${doc.version}, the request is for version ${req.version}`);
+    doc.touch();
+    const cancel = this.cancels.acquire(cancelId);
+    const t0 = performance.now();
+    try {
+      return await this.completer.complete(doc, req, cancel);
+    } catch (e) {
+      if (e instanceof CancelledError || e instanceof StaleError) {
+        const ms = performance.now() - t0;
+        return { text: '', tokens: 0, msToState: ms, msToFirstToken: ms, msTotal: ms, stoppedBy: 'cancelled' };
+      }
+      throw e;
+    } finally {
+      this.cancels.release(cancelId);
+    }
+  }
+
+  async scores(uri: string, startOffset: number, endOffset: number): Promise<TokenScores> {
+    return tokenScores(this.doc(uri), startOffset, endOffset);
+  }
+
+  async predictionsAt(uri: string, offset: number, topK: number): Promise<TopPredictions> {
+    const doc = this.doc(uri);
+    doc.touch();
+    return predictionsAt(doc, offset, topK, this.model.tokenizer, this.replayer, this.specialIds, this.cancels.acquire(undefined));
+  }
+
+  async summarize(uri: string, maxLines: number, cancelId?: string): Promise<FileSummary> {
+    const doc = this.doc(uri);
+    const t0 = performance.now();
+    await this.read(uri, undefined, cancelId);
+    return summarize(doc, maxLines, performance.now() - t0);
+  }
+
+  async stats(): Promise<EngineStats> {
+    return { documents: this.docs.size, checkpointBytes: this.budget.bytes, memoryBudgetBytes: this.budget.budgetBytes, evictions: this.budget.evictions };
+  }
+
+  async cancel(cancelId: string): Promise<void> {
+    this.cancels.cancel(cancelId);
+  }
+
+  async dispose(): Promise<void> {
+    await this.reader.dispose();
+    for (const d of this.docs.values()) d.dispose();
+    this.docs.clear();
+    await this.model.runner.dispose();
+  }
+
+  // ---- for the CLI, tests and benchmarks (not part of EngineApi)
+
+  /** The in-process document (tests compare its state and scores). */
+  document(uri: string): Document {
+    return this.doc(uri);
+  }
+
+  get runner() {
+    return this.model.runner;
+  }
+
+  get tokenizer() {
+    return this.model.tokenizer;
+  }
+
+  /** The state after the whole document and the logits after its last token. */
+  async finalState(uri: string): Promise<{ state: Float32Array; logits: Float32Array }> {
+    const doc = this.doc(uri);
+    const st = await this.replayer.stateAt(doc, doc.totalTokens, true, { priority: 0 });
+    return { state: st.state, logits: st.logits! };
+  }
+
+  private doc(uri: string): Document {
+    const d = this.docs.get(uri);
+    if (!d) throw new Error(`unknown document ${uri} (open it first)`);
+    return d;
+  }
+
+  private progressOf(doc: Document): ReadProgress {
+    const total = doc.fullyTokenized ? doc.totalTokens : Math.round(doc.readTokens + (doc.buf.length - this.readOffset(doc)) / 3.5);
+    return { uri: doc.uri, version: doc.version, readOffset: this.readOffset(doc), length: doc.buf.length, tokensRead: doc.readTokens, tokensTotal: Math.max(total, doc.readTokens) };
+  }
+
+  private readOffset(doc: Document): number {
+    const g = doc.readTokens;
+    if (g <= 1) return 0;
+    if (doc.fullyTokenized && g >= doc.totalTokens) return doc.buf.length;
+    const { line, k } = doc.tokenPosition(g);
+    const lt = doc.lineTokens(line);
+    return doc.buf.lineStart(line) + (k < lt.ids.length ? lt.starts[k] : doc.buf.lines[line].length);
+  }
+
+  private progress(doc: Document, done: boolean): void {
+    const now = Date.now();
+    if (!done && now - (this.lastProgress.get(doc.uri) ?? 0) < 250) return;
+    if (done && this.lastProgress.get(doc.uri) === -doc.epoch - 1) return; // reported already
+    this.lastProgress.set(doc.uri, done ? -doc.epoch - 1 : now);
+    this.onEvent({ kind: 'progress', progress: this.progressOf(doc) });
+  }
+
+  private log(level: 'trace' | 'debug' | 'info' | 'warn' | 'error', message: string): void {
+    this.onEvent({ kind: 'log', level, message });
+  }
+}
+

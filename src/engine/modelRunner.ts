@@ -1,0 +1,163 @@
+// One model, one or two ONNX Runtime sessions: runs a chunk of tokens from a packed state.
+// With CUDA, large chunks (reading) go to the GPU and small ones (decoding) to the CPU,
+// because a GPU run has a fixed cost of milliseconds; the state lives on the host between
+// runs, so either session can continue from it.
+import * as fs from 'fs';
+import * as os from 'os';
+import type { InferenceSession } from 'onnxruntime-node';
+import type { ProviderChoice } from './api';
+import { CONTRACT_INPUTS, CONTRACT_OUTPUTS } from './contract';
+import type { Manifest } from './manifest';
+import { ModelFolderError } from './manifest';
+import { LoadedOrt, loadOrt } from './ortLoader';
+
+export interface RunOutput {
+  /** Next-token logits after the last token. */
+  logits: Float32Array;
+  state: Float32Array;
+  importance: Float32Array;
+  /** Bits, per token. */
+  surprisal: Float32Array;
+}
+
+export interface RunnerOptions {
+  provider: ProviderChoice;
+  cudaLibDir?: string;
+  threads?: number;
+  /** Runs of at least this many tokens go to the GPU when there is one (default 32). */
+  gpuMinTokens?: number;
+}
+
+export interface RunnerStats { runs: number; tokens: number; ms: number }
+
+function sessionOptions(threads: number, providers: string[]): InferenceSession.SessionOptions {
+  return {
+    executionProviders: providers,
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+    executionMode: 'sequential',
+    logSeverityLevel: 3, // ONNX Runtime's own warnings would go to the user's stderr
+  };
+}
+
+function checkGraph(session: InferenceSession, m: Manifest): void {
+  const fail = (p: string): never => { throw new ModelFolderError(m.graphFile, `${p} (manifest: ${m.manifestFile})`); };
+  for (const n of Object.keys(CONTRACT_INPUTS)) if (!session.inputNames.includes(n)) fail(`the graph has no input "${n}"; its inputs are [${session.inputNames.join(', ')}]`);
+  for (const n of Object.keys(CONTRACT_OUTPUTS)) if (!session.outputNames.includes(n)) fail(`the graph has no output "${n}"; its outputs are [${session.outputNames.join(', ')}]`);
+  const meta = (list: readonly InferenceSession.ValueMetadata[] | undefined, name: string) =>
+    list?.find((x) => x.name === name) as { shape?: readonly (number | string)[]; type?: string } | undefined;
+  const dim0 = (md: { shape?: readonly (number | string)[] } | undefined) => (md?.shape && typeof md.shape[0] === 'number' ? (md.shape[0] as number) : undefined);
+  const st = dim0(meta(session.inputMetadata, 'state'));
+  if (st !== undefined && st !== m.stateSize) fail(`the graph's state has ${st} floats but manifest.json says state.size = ${m.stateSize}: the manifest belongs to another model`);
+  const so = dim0(meta(session.outputMetadata, 'state_out'));
+  if (so !== undefined && so !== m.stateSize) fail(`the graph's state_out has ${so} floats but manifest.json says state.size = ${m.stateSize}`);
+  const lg = dim0(meta(session.outputMetadata, 'logits'));
+  if (lg !== undefined && lg !== m.vocabSize) fail(`the graph's logits have ${lg} entries but manifest.json says vocab_size = ${m.vocabSize}`);
+  const tk = meta(session.inputMetadata, 'tokens');
+  if (tk?.type && tk.type !== 'int64') fail(`the graph's tokens input is ${tk.type}, the contract says int64`);
+}
+
+export class ModelRunner {
+  readonly stats: RunnerStats = { runs: 0, tokens: 0, ms: 0 };
+  readonly gpuMinTokens: number;
+
+  private constructor(
+    readonly manifest: Manifest,
+    private readonly loaded: LoadedOrt,
+    private readonly cpu: InferenceSession,
+    private readonly gpu: InferenceSession | undefined,
+    readonly providerNote: string | undefined,
+    opts: RunnerOptions,
+  ) {
+    this.gpuMinTokens = opts.gpuMinTokens ?? 32;
+  }
+
+  get provider(): 'cuda' | 'cpu' {
+    return this.gpu ? 'cuda' : 'cpu';
+  }
+
+  static async create(m: Manifest, opts: RunnerOptions): Promise<ModelRunner> {
+    if (!fs.existsSync(m.graphFile)) throw new ModelFolderError(m.graphFile, 'missing: the model graph (model.onnx) is not in the folder');
+    const size = fs.statSync(m.graphFile).size;
+    if (size < 64) throw new ModelFolderError(m.graphFile, `only ${size} bytes: the file is truncated or empty`);
+    const wantCuda = opts.provider !== 'cpu';
+    const loaded = loadOrt(opts.cudaLibDir, wantCuda);
+    const threads = opts.threads && opts.threads > 0 ? opts.threads : Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
+    let cpu: InferenceSession;
+    try {
+      cpu = await loaded.ort.InferenceSession.create(m.graphFile, sessionOptions(threads, ['cpu']));
+    } catch (e) {
+      throw new ModelFolderError(m.graphFile, `ONNX Runtime cannot load it (${firstLine(e)}); the file may be truncated or not an ONNX model`);
+    }
+    checkGraph(cpu, m);
+    let gpu: InferenceSession | undefined;
+    let note: string | undefined;
+    if (wantCuda) {
+      if (!loaded.cudaLibsPresent) {
+        note = `CUDA is not used: ${loaded.cudaMissingReason}.`;
+      } else {
+        try {
+          gpu = await loaded.ort.InferenceSession.create(m.graphFile, sessionOptions(threads, ['cuda']));
+          // a session can be created and still fail on its first run (no device, wrong CUDA)
+          await gpu.run(feeds(loaded, new Int32Array([m.special.fim_prefix]), new Float32Array(m.stateSize)));
+        } catch (e) {
+          gpu = undefined;
+          note = `CUDA is not used: the CUDA provider failed to load or run (${firstLine(e)}). It needs an NVIDIA GPU and driver, CUDA 13 and cuDNN 9 on the library path (LD_LIBRARY_PATH, or the CUDA library folder setting).`;
+        }
+      }
+    }
+    return new ModelRunner(m, loaded, cpu, gpu, note, opts);
+  }
+
+  /** Reads `tokens` from `state`; splits the run where the graph has a chunk limit. */
+  async run(tokens: Int32Array, state: Float32Array): Promise<RunOutput> {
+    if (tokens.length === 0) throw new Error('run: no tokens');
+    const max = this.manifest.maxChunk;
+    if (max > 0 && tokens.length > max) {
+      const importance = new Float32Array(tokens.length);
+      const surprisal = new Float32Array(tokens.length);
+      let out: RunOutput | undefined;
+      for (let i = 0; i < tokens.length; i += max) {
+        out = await this.runOne(tokens.subarray(i, Math.min(tokens.length, i + max)), out ? out.state : state);
+        importance.set(out.importance, i);
+        surprisal.set(out.surprisal, i);
+      }
+      return { logits: out!.logits, state: out!.state, importance, surprisal };
+    }
+    return this.runOne(tokens, state);
+  }
+
+  private async runOne(tokens: Int32Array, state: Float32Array): Promise<RunOutput> {
+    const session = this.gpu && tokens.length >= this.gpuMinTokens ? this.gpu : this.cpu;
+    const t0 = performance.now();
+    const r = await session.run(feeds(this.loaded, tokens, state));
+    this.stats.ms += performance.now() - t0;
+    this.stats.runs++;
+    this.stats.tokens += tokens.length;
+    return {
+      logits: r.logits.data as Float32Array,
+      state: r.state_out.data as Float32Array,
+      importance: r.importance.data as Float32Array,
+      surprisal: r.surprisal.data as Float32Array,
+    };
+  }
+
+  async dispose(): Promise<void> {
+    await this.cpu.release();
+    if (this.gpu) await this.gpu.release();
+  }
+}
+
+function feeds(loaded: LoadedOrt, tokens: Int32Array, state: Float32Array) {
+  const ids = new BigInt64Array(tokens.length);
+  for (let i = 0; i < tokens.length; i++) ids[i] = BigInt(tokens[i]);
+  return {
+    tokens: new loaded.ort.Tensor('int64', ids, [tokens.length]),
+    state: new loaded.ort.Tensor('float32', state, [state.length]),
+  };
+}
+
+function firstLine(e: unknown): string {
+  return String(e instanceof Error ? e.message : e).split('\n')[0].slice(0, 400);
+}

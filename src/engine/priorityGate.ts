@@ -1,0 +1,36 @@
+// Serialises model runs: ONNX Runtime runs block the event loop and share the cores, so one
+// runs at a time, and a waiting interactive request (completion, predictions) goes before
+// background reading. Background work holds the gate for one chunk at a time.
+
+export const enum Priority { Interactive = 0, Read = 1, Background = 2 }
+
+export class PriorityGate {
+  private busy = false;
+  private readonly queues: (() => void)[][] = [[], [], []];
+
+  get interactiveWaiting(): boolean {
+    return this.queues[Priority.Interactive].length > 0;
+  }
+
+  async run<T>(priority: Priority, fn: () => Promise<T>): Promise<T> {
+    await this.acquire(priority);
+    try {
+      return await fn();
+    } finally {
+      this.release();
+    }
+  }
+
+  private acquire(priority: Priority): Promise<void> {
+    if (!this.busy) { this.busy = true; return Promise.resolve(); }
+    return new Promise((resolve) => this.queues[priority].push(resolve));
+  }
+
+  private release(): void {
+    for (const q of this.queues) {
+      const next = q.shift();
+      if (next) { next(); return; }
+    }
+    this.busy = false;
+  }
+}

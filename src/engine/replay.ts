@@ -1,0 +1,115 @@
+// Computing the recurrent state at a token position: start from the latest usable checkpoint
+// and run the tokens after it, in runs that end on line starts where possible, storing the
+// scores (when they extend the read prefix) and new checkpoints on the way.
+import type { CancelToken } from './cancellation';
+import { NEVER_CANCELLED } from './cancellation';
+import { Checkpoint, tick } from './checkpoints';
+import type { Document } from './document';
+import type { ModelRunner } from './modelRunner';
+import { Priority, PriorityGate } from './priorityGate';
+
+export class StaleError extends Error {
+  constructor() {
+    super('the document changed while the request was running');
+    this.name = 'StaleError';
+  }
+}
+
+export interface ReplayConfig {
+  /** Tokens between regular checkpoints (at line starts). */
+  checkpointEvery: number;
+  /** Most tokens per graph run. */
+  runTokens: number;
+}
+
+export interface ReplayOptions {
+  priority: Priority;
+  cancel?: CancelToken;
+  /** Token positions where a (hot) checkpoint must be stored. */
+  hot?: number[];
+  /** Where to start; default: the latest checkpoint at or before the target. */
+  from?: Checkpoint;
+}
+
+export interface StateAt {
+  g: number;
+  state: Float32Array;
+  /** Logits after token g - 1 (only when at least one token was run). */
+  logits?: Float32Array;
+}
+
+export class Replayer {
+  constructor(
+    readonly runner: ModelRunner,
+    readonly gate: PriorityGate,
+    readonly cfg: ReplayConfig,
+  ) {}
+
+  zeroState(): Float32Array {
+    return new Float32Array(this.runner.manifest.stateSize);
+  }
+
+  /** The start point for the state after [0, g): a checkpoint, or the zero state at 0. */
+  startFor(doc: Document, g: number, usable?: (c: Checkpoint) => boolean): StateAt {
+    const c = doc.bestCheckpoint(g, usable);
+    if (!c) return { g: 0, state: this.zeroState() };
+    c.lastUse = tick();
+    return { g: c.g, state: c.state };
+  }
+
+  /** The state after the document's tokens [0, g). With needLogits, runs at least the last token. */
+  async stateAt(doc: Document, g: number, needLogits: boolean, o: ReplayOptions): Promise<StateAt> {
+    let start: StateAt = o.from ? { g: o.from.g, state: o.from.state } : this.startFor(doc, g);
+    if (needLogits && start.g >= g) start = g > 0 ? this.startFor(doc, g - 1) : start;
+    return this.advance(doc, start, g, o);
+  }
+
+  /** Runs the document's tokens from `start` to token g. */
+  async advance(doc: Document, start: StateAt, g: number, o: ReplayOptions): Promise<StateAt> {
+    const cancel = o.cancel ?? NEVER_CANCELLED;
+    const epoch = doc.epoch;
+    const hot = (o.hot ?? []).filter((h) => h > start.g && h <= g).sort((a, b) => a - b);
+    let cur = start.g;
+    let state = start.state;
+    let logits: Float32Array | undefined;
+    while (cur < g) {
+      cancel.throwIfCancelled();
+      const end = this.runEnd(doc, cur, g, hot);
+      const tokens = doc.tokenRange(cur, end);
+      const out = await this.gate.run(o.priority, () => this.runner.run(tokens, state));
+      if (doc.epoch !== epoch) throw new StaleError();
+      doc.recordScores(cur, out.importance, out.surprisal);
+      state = out.state;
+      logits = out.logits;
+      cur = end;
+      this.maybeCheckpoint(doc, cur, state, hot.includes(cur));
+      if (cur === doc.readTokens && (!doc.frontier || doc.frontier.g < cur)) doc.setFrontier(cur, state);
+    }
+    return { g: cur, state, logits };
+  }
+
+  /** Where the run starting at `cur` ends: a hot position, else a line start if one is near the limit. */
+  runEnd(doc: Document, cur: number, target: number, hot: number[]): number {
+    let limit = Math.min(target, cur + this.cfg.runTokens);
+    for (const h of hot) if (h > cur && h < limit) { limit = h; break; }
+    if (limit === target || hot.includes(limit)) return limit;
+    doc.ensureTokenFor(limit);
+    const { line } = doc.tokenPosition(limit);
+    const s = doc.lineStartToken(line);
+    return s > cur + this.cfg.runTokens / 4 ? s : limit;
+  }
+
+  private maybeCheckpoint(doc: Document, g: number, state: Float32Array, hot: boolean): void {
+    if (hot) { doc.addCheckpoint(g, state, true); return; }
+    const since = g - this.prevRegular(doc, g);
+    const { k } = doc.tokenPosition(g);
+    const every = this.cfg.checkpointEvery;
+    // regular checkpoints at line starts; inside very long lines too, sparser
+    if ((k === 0 && since >= every) || since >= 4 * every) doc.addCheckpoint(g, state);
+  }
+
+  private prevRegular(doc: Document, g: number): number {
+    for (let i = doc.checkpoints.length - 1; i >= 0; i--) if (doc.checkpoints[i].g <= g) return doc.checkpoints[i].g;
+    return 0;
+  }
+}

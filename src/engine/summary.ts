@@ -1,0 +1,69 @@
+// Extractive summary of a read document: lines ranked by the importance of their tokens,
+// de-duplicated, shown in file order; and a coarse profile of importance and surprise.
+import type { FileSummary, SummaryLine } from './api';
+import type { Document } from './document';
+import { utf8Length } from './utf';
+
+/** Per line: mean importance and surprisal of its tokens (the newline token excluded). */
+export function lineScores(doc: Document): { importance: Float64Array; surprisal: Float64Array; tokens: Uint32Array } {
+  const n = doc.lineCount;
+  const importance = new Float64Array(n), surprisal = new Float64Array(n), tokens = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    const g0 = doc.lineStartToken(i);
+    const k = doc.lineTokens(i).ids.length;
+    const g1 = Math.min(g0 + k, doc.readTokens);
+    let si = 0, ss = 0;
+    for (let g = g0; g < g1; g++) { si += doc.importance[g]; ss += doc.surprisal[g]; }
+    const c = Math.max(0, g1 - g0);
+    tokens[i] = c;
+    importance[i] = c ? si / c : NaN;
+    surprisal[i] = c ? ss / c : NaN;
+  }
+  return { importance, surprisal, tokens };
+}
+
+/** Sum of surprisal over the text's tokens (token 0, fim_prefix, is not text) per UTF-8 byte. */
+export function bitsPerByte(doc: Document): number {
+  let bits = 0;
+  for (let g = 1; g < doc.readTokens; g++) bits += doc.surprisal[g];
+  const bytes = utf8Length(doc.buf.text());
+  return bytes ? bits / bytes : 0;
+}
+
+export function summarize(doc: Document, maxLines: number, msReading: number): FileSummary {
+  const { importance, surprisal, tokens } = lineScores(doc);
+  const n = doc.lineCount;
+  const candidates: SummaryLine[] = [];
+  for (let i = 0; i < n; i++) {
+    const text = doc.buf.lines[i].replace(/\r$/, '');
+    const t = text.trim();
+    // one-character lines ("}", "") say nothing on their own
+    if (t.length < 2 || !/[\p{L}\p{N}]/u.test(t) || !tokens[i]) continue;
+    // mean importance, damped for very short lines so braces and keywords alone do not win
+    const score = importance[i] * Math.sqrt(Math.min(tokens[i], 6) / 6);
+    candidates.push({ line: i, text, score });
+  }
+  candidates.sort((a, b) => b.score - a.score || a.line - b.line);
+  const seen = new Set<string>();
+  const picked: SummaryLine[] = [];
+  for (const c of candidates) {
+    const key = c.text.trim().replace(/\s+/g, ' ');
+    if (seen.has(key)) continue;
+    seen.add(key);
+    picked.push(c);
+    if (picked.length >= maxLines) break;
+  }
+  picked.sort((a, b) => a.line - b.line);
+  const buckets = Math.min(n, 64);
+  const profile: FileSummary['profile'] = [];
+  for (let b = 0; b < buckets; b++) {
+    const s = Math.floor((b * n) / buckets), e = Math.floor(((b + 1) * n) / buckets);
+    let wi = 0, ws = 0, c = 0;
+    for (let i = s; i < e; i++) if (tokens[i]) { wi += importance[i] * tokens[i]; ws += surprisal[i] * tokens[i]; c += tokens[i]; }
+    profile.push({ startLine: s, endLine: e - 1, importance: c ? wi / c : 0, surprisal: c ? ws / c : 0 });
+  }
+  return {
+    uri: doc.uri, version: doc.version, lines: picked, profile,
+    bitsPerByte: bitsPerByte(doc), tokens: Math.max(0, doc.readTokens - 1), msReading,
+  };
+}
