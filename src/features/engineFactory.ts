@@ -1,0 +1,20 @@
+// The one place that creates the engine. Everything else sees only EngineApi.
+import * as path from 'path';
+import type { EngineApi, EngineEvent, EngineOptions } from '../engine/api';
+
+export interface EngineFactoryContext {
+  /** The extension's install folder (holds dist/engine-host.js and the bundled models). */
+  extensionPath: string;
+  onEvent(e: EngineEvent): void;
+}
+
+export async function createEngine(opts: EngineOptions, ctx: EngineFactoryContext): Promise<EngineApi> {
+  // Tests and development can put another implementation in place (a module exporting createEngine).
+  const override = process.env.FLOWSTATE_ENGINE_MODULE;
+  if (override) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const mod = require(path.resolve(override));
+    return mod.createEngine(opts, ctx.onEvent);
+  }
+  throw new Error('this build of Flowstate has no engine (src/engine/client is not wired yet)');
+}

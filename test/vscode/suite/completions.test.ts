@@ -1,0 +1,126 @@
+import * as assert from 'assert';
+import * as vscode from 'vscode';
+import { shapeCompletion } from '../../../src/features/completions';
+import { api, closeAll, openEditor, percentile, report, revert, sleep, waitFor } from './helpers';
+
+async function typeText(text: string) {
+  for (const ch of text) await vscode.commands.executeCommand('type', { text: ch });
+}
+
+/** Puts the cursor at the end of the first line matching re. */
+function cursorAtLineEnd(ed: vscode.TextEditor, re: RegExp): vscode.Position {
+  for (let l = 0; l < ed.document.lineCount; l++) {
+    const t = ed.document.lineAt(l).text;
+    if (re.test(t)) {
+      const p = new vscode.Position(l, t.length);
+      ed.selection = new vscode.Selection(p, p);
+      ed.revealRange(new vscode.Range(p, p), vscode.TextEditorRevealType.InCenter);
+      return p;
+    }
+  }
+  throw new Error(`no line matches ${re}`);
+}
+
+describe('inline completions', function () {
+  this.timeout(180000);
+  afterEach(async () => { await closeAll(); });
+
+  it('ghost text appears after typing; accepting inserts exactly it', async () => {
+    const a = await api();
+    const ed = await openEditor('small.ts');
+    a.completions.clearCache();
+    cursorAtLineEnd(ed, /^function main\(\) \{$/);
+    await vscode.commands.executeCommand('editor.action.insertLineAfter');
+    const before = ed.document.getText();
+    const since = Date.now();
+    await typeText('  const p');
+    const got = await waitFor('a completion', () => (a.completions.events.lastResult && a.completions.events.lastResult.at >= since ? a.completions.events.lastResult : undefined), 30000);
+    const pos = ed.selection.active;
+    const offset = ed.document.offsetAt(pos);
+    const textBefore = ed.document.getText();
+    // Accepting works only when the ghost text is really shown in the editor.
+    let inserted = '';
+    await waitFor('the ghost text to be accepted', async () => {
+      await vscode.commands.executeCommand('editor.action.inlineSuggest.commit');
+      if (ed.document.getText() !== textBefore) return true;
+      await vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
+      await sleep(100);
+      return false;
+    }, 15000, 50);
+    const after = ed.document.getText();
+    inserted = after.slice(offset, offset + (after.length - textBefore.length));
+    const lastText = a.completions.events.lastResult!.text;
+    assert.ok(after.startsWith(textBefore.slice(0, offset)), 'text before the cursor unchanged');
+    assert.strictEqual(inserted, lastText, `inserted ${JSON.stringify(inserted)} vs suggested ${JSON.stringify(lastText)} (first ${JSON.stringify(got.text)})`);
+    assert.ok(before.length < after.length);
+    await revert(ed);
+  });
+
+  it('typing through the ghost text reuses it (cache), without asking the engine', async () => {
+    const a = await api();
+    const ed = await openEditor('small.ts');
+    a.completions.clearCache();
+    cursorAtLineEnd(ed, /^function main\(\) \{$/);
+    await vscode.commands.executeCommand('editor.action.insertLineAfter');
+    const since = Date.now();
+    await typeText('  path.a');
+    const got = await waitFor('a completion', () => (a.completions.events.lastResult && a.completions.events.lastResult.at >= since ? a.completions.events.lastResult : undefined), 30000);
+    const first = got.text.slice(0, 1);
+    assert.ok(first.length === 1, `suggestion ${JSON.stringify(got.text)}`);
+    const n0 = a.completions.events.timings.length;
+    await typeText(first);
+    const t = await waitFor('a cached answer', () => a.completions.events.timings.slice(n0).find((x) => x.cached), 10000);
+    assert.strictEqual(t.chars, got.text.length - 1);
+    await revert(ed);
+  });
+
+  it('drops suggestions that only repeat the text after the cursor; line vs block shaping', async () => {
+    const doc = await vscode.workspace.openTextDocument({ language: 'typescript', content: 'function f(a) {\n  return g(a);\n}\nconst x = 1;\n' });
+    const mid = new vscode.Position(1, 11); // after "  return g(" with "a);" after the cursor
+    assert.strictEqual(shapeCompletion(doc, mid, 'a);', 'line'), undefined);
+    assert.strictEqual(shapeCompletion(doc, mid, 'a', 'line'), undefined);
+    assert.deepStrictEqual(shapeCompletion(doc, mid, 'b, a);', 'line'), { text: 'b, a);', replacesAfter: 3 });
+    assert.deepStrictEqual(shapeCompletion(doc, mid, 'a + 1\nmore', 'line'), { text: 'a + 1', replacesAfter: 0 });
+    const end = new vscode.Position(0, 15); // end of "function f(a) {"
+    // block mode stops at the next existing line and at a line indented less than the cursor's
+    assert.deepStrictEqual(shapeCompletion(doc, end, '\n  const y = a;\n  return g(a);\n}', 'block'), { text: '\n  const y = a;', replacesAfter: 0 });
+    assert.strictEqual(shapeCompletion(doc, end, '\n  return g(a);', 'block'), undefined);
+    const inner = new vscode.Position(1, 14);
+    assert.deepStrictEqual(shapeCompletion(doc, inner, '\n  h(a);\nconst z = 2;', 'block'), { text: '\n  h(a);', replacesAfter: 0 });
+  });
+
+  for (const [file, re] of [['small.ts', /^function main\(\) \{$/], ['large.js', /^\s*function \w+\(.*\) \{$/]] as const) {
+    it(`keystroke-to-ghost-text latency in ${file}`, async () => {
+      const a = await api();
+      const ed = await openEditor(file);
+      await a.engine.api!.read(ed.document.uri.toString());
+      // a function in the last third of the large file: the engine must not re-read the prefix
+      if (file === 'large.js') {
+        const line = Math.floor(ed.document.lineCount * 0.7);
+        const p = new vscode.Position(line, 0);
+        ed.selection = new vscode.Selection(p, p);
+      }
+      const start = ed.selection.active.line;
+      let found: vscode.Position | undefined;
+      for (let l = start; l < ed.document.lineCount && !found; l++) if (re.test(ed.document.lineAt(l).text)) found = new vscode.Position(l, ed.document.lineAt(l).text.length);
+      assert.ok(found, 'a function line');
+      ed.selection = new vscode.Selection(found!, found!);
+      ed.revealRange(new vscode.Range(found!, found!), vscode.TextEditorRevealType.InCenter);
+      await vscode.commands.executeCommand('editor.action.insertLineAfter');
+      const lat: number[] = [];
+      const word = 'const value = compute(';
+      for (let i = 0; i < 30; i++) {
+        a.completions.clearCache();
+        const n0 = a.completions.events.timings.length;
+        await typeText(word[i % word.length]);
+        const t = await waitFor('a completion', () => a.completions.events.timings.slice(n0).find((x) => !x.cached), 20000, 2).catch(() => undefined);
+        if (t) lat.push(t.keystrokeToResult);
+        await sleep(250);
+      }
+      assert.ok(lat.length >= 20, `only ${lat.length} of 30 keystrokes got a completion`);
+      const p50 = percentile(lat, 0.5), p95 = percentile(lat, 0.95);
+      report(`completion | ${file} | ${(ed.document.getText().length / 1024).toFixed(0)} KiB | n=${lat.length} | p50 ${p50.toFixed(0)} ms | p95 ${p95.toFixed(0)} ms | extension host: keystroke to provider result`);
+      await revert(ed);
+    });
+  }
+});

@@ -1,0 +1,40 @@
+import * as assert from 'assert';
+import * as vscode from 'vscode';
+import { api, closeAll, openEditor, report, waitFor } from './helpers';
+
+describe('summarize file', function () {
+  this.timeout(600000);
+  after(async () => { await closeAll(); });
+
+  it('opens a panel for a large file with key lines, a profile, symbols and bits per byte', async () => {
+    const a = await api();
+    const ed = await openEditor('large.js');
+    const t0 = Date.now();
+    await vscode.commands.executeCommand('flowstate.summarizeFile');
+    const data = await waitFor('summary data', () => a.summary.dataFor(ed.document.uri), 600000, 100);
+    const ms = Date.now() - t0;
+    assert.ok(a.summary.panelFor(ed.document.uri), 'panel');
+    assert.ok(data.summary.lines.length >= 3, 'key lines');
+    const lines = data.summary.lines.map((l) => l.line);
+    assert.deepStrictEqual(lines, [...lines].sort((x, y) => x - y), 'key lines in file order');
+    assert.strictEqual(new Set(lines).size, lines.length, 'no duplicate lines');
+    for (const l of data.summary.lines) assert.strictEqual(l.text.trim(), ed.document.lineAt(l.line).text.trim(), `line ${l.line} text`);
+    assert.ok(data.summary.profile.length > 5, 'profile');
+    assert.ok(Number.isFinite(data.summary.bitsPerByte) && data.summary.bitsPerByte > 0, 'bits per byte');
+    report(`summary | large.js | ${(data.bytes / 1024).toFixed(0)} KiB | ${data.summary.tokens} tokens | reading ${data.summary.msReading} ms | command to panel data ${ms} ms | ${data.symbols.length} symbols`);
+  });
+
+  it('a key-line link jumps to its line', async () => {
+    const a = await api();
+    const uri = (await openEditor('large.js')).document.uri;
+    const data = a.summary.dataFor(uri)!;
+    const target = data.summary.lines[Math.floor(data.summary.lines.length / 2)].line;
+    // The webview posts {type:'reveal', line}; the UI run clicks the real link in the page.
+    await (a.summary as any).onMessage((a.summary as any).panels.get(uri.toString()), { type: 'reveal', line: target });
+    const ed = await waitFor('the editor at the line', () => {
+      const e = vscode.window.activeTextEditor;
+      return e && e.document.uri.toString() === uri.toString() && e.selection.active.line === target ? e : undefined;
+    });
+    assert.ok(ed.visibleRanges.some((r) => r.contains(new vscode.Position(target, 0))), 'line visible');
+  });
+});
