@@ -32,8 +32,16 @@ export interface CompletionTiming {
   keystrokeToResult: number;
   engineMs: number;
   debounceMs: number;
+  /** Milliseconds from the keystroke until VS Code asked the provider. */
+  askedAfter: number;
   cached: boolean;
   chars: number;
+  /** The engine's own timings (ms): to the state at the cursor, to the first token, total. */
+  msToState?: number;
+  msToFirstToken?: number;
+  msEngineTotal?: number;
+  tokens?: number;
+  stoppedBy?: string;
 }
 
 export interface CompletionEvents {
@@ -104,13 +112,14 @@ export class CompletionProvider implements vscode.InlineCompletionItemProvider, 
     const engine = this.engine.api;
     if (!engine || !this.engine.isTracked(doc)) return undefined;
     const uri = doc.uri.toString();
-    const t0 = this.rhythm.lastChangeAt.get(uri) ?? Date.now();
+    const tAsked = Date.now();
+    const t0 = this.rhythm.lastChangeAt.get(uri) ?? tAsked;
     const offset = doc.offsetAt(pos);
 
     // Typing through the ghost text: reuse what is left of it.
     const hit = this.fromCache(doc, offset);
     if (hit) {
-      this.record({ uri, keystrokeToResult: Date.now() - t0, engineMs: 0, debounceMs: 0, cached: true, chars: String(hit.insertText).length });
+      this.record({ uri, keystrokeToResult: Date.now() - t0, engineMs: 0, debounceMs: 0, askedAfter: tAsked - t0, cached: true, chars: String(hit.insertText).length });
       return [hit];
     }
     if (ctx.selectedCompletionInfo) return undefined; // the suggest widget is open: stay out of its way
@@ -136,7 +145,8 @@ export class CompletionProvider implements vscode.InlineCompletionItemProvider, 
       uri, version, offset,
       maxTokens: mode === 'line' ? Math.min(settings.maxTokens, 32) : settings.maxTokens,
       temperature: settings.temperature, topP: 0.95,
-      timeBudgetMs: settings.timeBudgetMs,
+      // The budget counts from the keystroke, so waiting for VS Code and the debounce is included.
+      timeBudgetMs: manual ? settings.timeBudgetMs : Math.max(40, settings.timeBudgetMs - (tReq - t0)),
       mode, suffixLines: settings.suffixLines,
     }, cancelId);
     const entry: InFlight = { cancelId, done: req };
@@ -160,7 +170,8 @@ export class CompletionProvider implements vscode.InlineCompletionItemProvider, 
       uri, anchor: offset, before: doc.getText(new vscode.Range(doc.positionAt(Math.max(0, offset - 256)), pos)),
       text: shaped.text, replacesAfter: shaped.replacesAfter,
     });
-    this.record({ uri, keystrokeToResult: Date.now() - t0, engineMs: Date.now() - tReq, debounceMs: debounce, cached: false, chars: shaped.text.length });
+    this.record({ uri, keystrokeToResult: Date.now() - t0, engineMs: Date.now() - tReq, debounceMs: debounce, askedAfter: tAsked - t0, cached: false, chars: shaped.text.length,
+      msToState: res.msToState, msToFirstToken: res.msToFirstToken, msEngineTotal: res.msTotal, tokens: res.tokens, stoppedBy: res.stoppedBy });
     this.events.lastResult = { uri, text: shaped.text, at: Date.now(), mode };
     this._onDidProvide.fire({ uri, text: shaped.text });
     const range = new vscode.Range(pos, pos.translate(0, shaped.replacesAfter));

@@ -1,6 +1,7 @@
 // The one place that creates the engine. Everything else sees only EngineApi.
 import * as path from 'path';
 import type { EngineApi, EngineEvent, EngineOptions } from '../engine/api';
+import { EngineClient } from '../engine/client';
 
 export interface EngineFactoryContext {
   /** The extension's install folder (holds dist/engine-host.js and the bundled models). */
@@ -16,5 +17,7 @@ export async function createEngine(opts: EngineOptions, ctx: EngineFactoryContex
     const mod = require(path.resolve(override));
     return mod.createEngine(opts, ctx.onEvent);
   }
-  throw new Error('this build of Flowstate has no engine (src/engine/client is not wired yet)');
+  // The engine runs in a child process (dist/engine-host.js, bundled by esbuild.js): a crash or
+  // a long model run never blocks or takes down the extension host.
+  return EngineClient.start(opts, ctx.onEvent, { hostPath: path.join(ctx.extensionPath, 'dist', 'engine-host.js') });
 }

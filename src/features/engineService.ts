@@ -132,6 +132,10 @@ export class EngineService implements vscode.Disposable {
     if (e.kind === 'progress') {
       this.progressByUri.set(e.progress.uri, e.progress);
       this._onProgress.fire(e.progress);
+    } else if (e.kind === 'restarted') {
+      this.log.warn(`the engine process was restarted (${e.reason}; attempt ${e.attempt}; ${e.documents} documents opened again)`);
+      this.progressByUri.clear();
+      this._onDidChangeState.fire(this.state);
     } else if (e.kind === 'log') {
       const m = `[engine] ${e.message}`;
       switch (e.level) {

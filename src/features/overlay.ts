@@ -32,6 +32,7 @@ interface Window {
 
 export interface OverlayRefresh {
   uri: string;
+  version: number;
   reason: string;
   ms: number;
   tokens: number;
@@ -66,7 +67,7 @@ export class Overlay implements vscode.Disposable, vscode.HoverProvider {
   private readonly thresholds = new Map<string, Thresholds>();
   private readonly pending = new Map<vscode.TextEditor, NodeJS.Timeout>();
   private readonly running = new Set<vscode.TextEditor>();
-  private readonly again = new Set<vscode.TextEditor>();
+  private readonly again = new Map<vscode.TextEditor, string>();
   private readonly disposables: vscode.Disposable[] = [];
   private readonly legend: vscode.StatusBarItem;
   readonly refreshes: OverlayRefresh[] = [];
@@ -177,7 +178,7 @@ export class Overlay implements vscode.Disposable, vscode.HoverProvider {
 
   schedule(ed: vscode.TextEditor, reason: string, delayMs: number) {
     if (!this.modes.has(ed.document.uri.toString())) return;
-    if (this.running.has(ed)) { this.again.add(ed); return; }
+    if (this.running.has(ed)) { if (!this.again.has(ed) || reason === 'edit') this.again.set(ed, reason); return; }
     const t = this.pending.get(ed);
     if (t) { if (delayMs > 0) return; clearTimeout(t); }
     this.pending.set(ed, setTimeout(() => { this.pending.delete(ed); void this.refresh(ed, reason); }, delayMs));
@@ -197,7 +198,7 @@ export class Overlay implements vscode.Disposable, vscode.HoverProvider {
     const last = Math.max(...vis.map((r) => r.end.line));
     const old = this.windows.get(ed);
     if (old && old.version === doc.version && old.mode === mode && old.readComplete && old.startLine <= first && old.endLine >= last) {
-      this.record({ uri, reason, ms: performance.now() - t0, tokens: 0, decorated: 0, perLevel: [], fetched: false });
+      this.record({ uri, version: doc.version, reason, ms: performance.now() - t0, tokens: 0, decorated: 0, perLevel: [], fetched: false });
       return; // still inside the decorated window
     }
     this.running.add(ed);
@@ -208,11 +209,19 @@ export class Overlay implements vscode.Disposable, vscode.HoverProvider {
       const version = doc.version;
       const startOff = doc.offsetAt(new vscode.Position(startLine, 0));
       const endOff = doc.offsetAt(doc.lineAt(endLine).range.end);
+      // The engine scores only what it has read: read up to the window's end first (cheap from a
+      // checkpoint after an edit); if that takes long (a large file still being read), decorate
+      // what is known now and come back when the read is done.
       const progress = this.engine.progressOf(doc.uri);
-      const readTo = progress && progress.version === version ? progress.readOffset : 0;
-      if (reason === 'edit' || (readTo < endOff && readTo > 0 && endOff - readTo < 64 * 1024)) {
-        // After an edit, or just short of the window: read up to its end first (cheap from a checkpoint).
-        await engine.read(uri, endOff).catch(() => undefined);
+      let readDone = !!progress && progress.version === version && progress.readOffset >= endOff;
+      if (!readDone) {
+        const readP = engine.read(uri, endOff).then((r) => r.readOffset >= endOff || r.readOffset >= r.length).catch(() => false);
+        const first = await Promise.race([readP, new Promise<undefined>((r) => setTimeout(() => r(undefined), reason === 'edit' ? 1000 : 150))]);
+        if (first === undefined) {
+          void readP.then(() => { if (this.modes.get(uri) === mode) this.schedule(ed, 'read done', 0); });
+        } else {
+          readDone = first;
+        }
       }
       if (doc.version !== version || this.modes.get(uri) !== mode) return;
       const scores = await engine.scores(uri, startOff, endOff);
@@ -241,14 +250,15 @@ export class Overlay implements vscode.Disposable, vscode.HoverProvider {
       for (let i = 0; i < 4; i++) ed.setDecorations(this.types[mode][i], ranges[i]);
       if (!old || old.mode !== mode) for (const t of this.types[other]) ed.setDecorations(t, []);
       const lastRead = n ? scores.ends[n - 1] : startOff;
-      const readComplete = !progress || progress.version !== version ? true : progress.readOffset >= endOff || lastRead >= endOff - 1;
+      const readComplete = readDone;
       this.windows.set(ed, { uri, version, mode, startLine, endLine, endOffset: lastRead, readComplete, scores, levels });
-      this.record({ uri, reason, ms: performance.now() - t0, tokens: n, decorated, perLevel: ranges.map((r) => r.length), fetched: true });
+      this.record({ uri, version, reason, ms: performance.now() - t0, tokens: n, decorated, perLevel: ranges.map((r) => r.length), fetched: true });
     } catch (e) {
       this.engine.log.debug(`overlay refresh (${reason}): ${e}`);
     } finally {
       this.running.delete(ed);
-      if (this.again.delete(ed)) this.schedule(ed, 'follow-up', 0);
+      const next = this.again.get(ed);
+      if (next !== undefined) { this.again.delete(ed); this.schedule(ed, next, 0); }
     }
   }
 

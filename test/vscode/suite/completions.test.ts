@@ -1,6 +1,6 @@
 import * as assert from 'assert';
 import * as vscode from 'vscode';
-import { shapeCompletion } from '../../../src/features/completions';
+import { CompletionTiming, shapeCompletion } from '../../../src/features/completions';
 import { api, closeAll, openEditor, percentile, report, revert, sleep, waitFor } from './helpers';
 
 async function typeText(text: string) {
@@ -56,7 +56,7 @@ describe('inline completions', function () {
     await revert(ed);
   });
 
-  it('typing through the ghost text reuses it (cache), without asking the engine', async () => {
+  it('typing through the ghost text keeps it (no new engine request) and the cache answers a re-trigger', async () => {
     const a = await api();
     const ed = await openEditor('small.ts');
     a.completions.clearCache();
@@ -65,13 +65,24 @@ describe('inline completions', function () {
     const since = Date.now();
     await typeText('  path.a');
     const got = await waitFor('a completion', () => (a.completions.events.lastResult && a.completions.events.lastResult.at >= since ? a.completions.events.lastResult : undefined), 30000);
-    const first = got.text.slice(0, 1);
-    assert.ok(first.length === 1, `suggestion ${JSON.stringify(got.text)}`);
-    const n0 = a.completions.events.timings.length;
-    await typeText(first);
-    const t = await waitFor('a cached answer', () => a.completions.events.timings.slice(n0).find((x) => x.cached), 10000);
-    assert.strictEqual(t.chars, got.text.length - 1);
-    await revert(ed);
+    const suggestion = got.text;
+    assert.ok(suggestion.length >= 2, `suggestion ${JSON.stringify(suggestion)}`);
+    const startOffset = ed.document.offsetAt(ed.selection.active);
+    const n0 = a.completions.events.timings.filter((x) => !x.cached).length;
+    await typeText(suggestion[0]);
+    // VS Code asks the provider again on a manual trigger: the cache answers with the rest.
+    const k = a.completions.events.timings.length;
+    await vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
+    const t = await waitFor('a cached answer', () => a.completions.events.timings.slice(k).find((x) => x.cached), 10000);
+    assert.strictEqual(t.chars, suggestion.length - 1);
+    assert.strictEqual(a.completions.events.timings.filter((x) => !x.cached).length, n0, 'no new engine request while typing through');
+    // and accepting inserts the remainder: the whole suggestion is in the text
+    const before = ed.document.getText();
+    await waitFor('accept', async () => {
+      await vscode.commands.executeCommand('editor.action.inlineSuggest.commit');
+      return ed.document.getText() !== before;
+    }, 10000, 100);
+    assert.strictEqual(ed.document.getText().slice(startOffset, startOffset + suggestion.length), suggestion);
   });
 
   it('drops suggestions that only repeat the text after the cursor; line vs block shaping', async () => {
@@ -100,7 +111,7 @@ describe('inline completions', function () {
         const p = new vscode.Position(line, 0);
         ed.selection = new vscode.Selection(p, p);
       }
-      const start = ed.selection.active.line;
+      const start = file === 'large.js' ? ed.selection.active.line : 0;
       let found: vscode.Position | undefined;
       for (let l = start; l < ed.document.lineCount && !found; l++) if (re.test(ed.document.lineAt(l).text)) found = new vscode.Position(l, ed.document.lineAt(l).text.length);
       assert.ok(found, 'a function line');
@@ -108,18 +119,22 @@ describe('inline completions', function () {
       ed.revealRange(new vscode.Range(found!, found!), vscode.TextEditorRevealType.InCenter);
       await vscode.commands.executeCommand('editor.action.insertLineAfter');
       const lat: number[] = [];
+      const all: CompletionTiming[] = [];
       const word = 'const value = compute(';
       for (let i = 0; i < 30; i++) {
         a.completions.clearCache();
         const n0 = a.completions.events.timings.length;
         await typeText(word[i % word.length]);
         const t = await waitFor('a completion', () => a.completions.events.timings.slice(n0).find((x) => !x.cached), 20000, 2).catch(() => undefined);
-        if (t) lat.push(t.keystrokeToResult);
+        if (t) { lat.push(t.keystrokeToResult); all.push(t); }
         await sleep(250);
       }
+      const slow = [...all].sort((x, y) => y.keystrokeToResult - x.keystrokeToResult).slice(0, 3);
+      console.log(`slowest in ${file}: ` + slow.map((t) => `${t.keystrokeToResult} ms (asked after ${t.askedAfter}, debounce ${t.debounceMs}, engine ${t.engineMs}: state ${t.msToState}, first ${t.msToFirstToken}, total ${t.msEngineTotal}, ${t.tokens} tokens, ${t.stoppedBy})`).join('; '));
       assert.ok(lat.length >= 20, `only ${lat.length} of 30 keystrokes got a completion`);
       const p50 = percentile(lat, 0.5), p95 = percentile(lat, 0.95);
-      report(`completion | ${file} | ${(ed.document.getText().length / 1024).toFixed(0)} KiB | n=${lat.length} | p50 ${p50.toFixed(0)} ms | p95 ${p95.toFixed(0)} ms | extension host: keystroke to provider result`);
+      const med = (f: (t: CompletionTiming) => number | undefined) => percentile(all.map(f).filter((x): x is number => x !== undefined), 0.5).toFixed(0);
+      report(`completion | ${file} | ${(ed.document.getText().length / 1024).toFixed(0)} KiB | n=${lat.length} | p50 ${p50.toFixed(0)} ms | p95 ${p95.toFixed(0)} ms | keystroke to provider result (extension host); medians: VS Code asked after ${med((t) => t.askedAfter)}, debounce ${med((t) => t.debounceMs)}, engine state ${med((t) => t.msToState)}, first token ${med((t) => t.msToFirstToken)}, engine total ${med((t) => t.msEngineTotal)} ms, ${med((t) => t.tokens)} tokens`);
       await revert(ed);
     });
   }

@@ -61,5 +61,6 @@ export function basename(u: vscode.Uri) { return path.basename(u.fsPath); }
 
 /** Lines for the report table, printed with a marker the harness collects. */
 export function report(line: string) {
-  console.log(`FLOWSTATE_MEASURE ${line}`);
+  const load = require('os').loadavg()[0].toFixed(1);
+  console.log(`FLOWSTATE_MEASURE ${line} | load ${load} on ${require('os').cpus().length} cores`);
 }

@@ -77,11 +77,13 @@ describe('attention overlay', function () {
   it('follows edits without clearing the decorations', async () => {
     const a = await api();
     const ed = await openEditor('small.ts');
+    const k0 = a.overlay.refreshes.length;
     await vscode.commands.executeCommand('flowstate.toggleOverlay');
-    await waitFor('refresh', () => a.overlay.refreshes.find((x) => x.uri === ed.document.uri.toString() && x.fetched && x.decorated > 0));
+    await waitFor('refresh', () => a.overlay.refreshes.slice(k0).find((x) => x.uri === ed.document.uri.toString() && x.fetched && x.decorated > 0));
     const k = a.overlay.refreshes.length;
     await ed.edit((e) => e.insert(new vscode.Position(2, 0), '  // an added line\n'));
-    const r = await waitFor('a refresh after the edit', () => a.overlay.refreshes.slice(k).find((x) => x.reason === 'edit' && x.fetched));
+    const v = ed.document.version;
+    const r = await waitFor('a refresh after the edit', () => a.overlay.refreshes.slice(k).find((x) => x.version === v && x.fetched));
     assert.ok(r.decorated > 0);
     await vscode.commands.executeCommand('flowstate.toggleOverlay');
     await vscode.commands.executeCommand('workbench.action.files.revert');

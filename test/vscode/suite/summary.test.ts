@@ -35,6 +35,6 @@ describe('summarize file', function () {
       const e = vscode.window.activeTextEditor;
       return e && e.document.uri.toString() === uri.toString() && e.selection.active.line === target ? e : undefined;
     });
-    assert.ok(ed.visibleRanges.some((r) => r.contains(new vscode.Position(target, 0))), 'line visible');
+    await waitFor('the line to be visible', () => ed.visibleRanges.some((r) => r.contains(new vscode.Position(target, 0))), 5000);
   });
 });
