@@ -135,11 +135,14 @@ export class BackgroundReader {
 
   private async step(doc: Document): Promise<void> {
     const urgent = this.waiters.some((w) => w.doc === doc);
-    const start = this.replayer.startFor(doc, doc.readTokens);
+    const o = { priority: urgent ? Priority.Read : Priority.Background };
+    let start = this.replayer.startFor(doc, doc.readTokens);
+    // after an edit the nearest checkpoint may lie before the read prefix: catch up first
+    if (start.g < doc.readTokens) start = await this.replayer.advance(doc, start, doc.readTokens, o);
     doc.ensureTokenFor(start.g + this.replayer.cfg.runTokens);
     const docEnd = doc.fullyTokenized ? doc.totalTokens : doc.lineStartToken(doc.tokenizedLines);
     if (start.g >= docEnd) return;
     const end = this.replayer.runEnd(doc, start.g, docEnd, []);
-    await this.replayer.advance(doc, start, end, { priority: urgent ? Priority.Read : Priority.Background });
+    await this.replayer.advance(doc, start, end, o);
   }
 }

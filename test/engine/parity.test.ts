@@ -1,0 +1,30 @@
+// The ONNX graph run by the engine (CPU provider) against the PyTorch outputs committed as fixtures.
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import { loadModel } from '../../src/engine/modelFolder';
+import { f32, FIXTURES, maxRelDiff, TINY } from './helpers';
+
+describe('parity with the PyTorch fixtures (CPU provider)', () => {
+  for (const dir of TINY) {
+    const name = path.basename(dir);
+    it(`${name}: logits, state, importance and surprisal within 1e-4`, async () => {
+      const fx = JSON.parse(fs.readFileSync(path.join(FIXTURES, `${name}.json`), 'utf8')) as { steps: { tokens: number[]; logits: string; state_out: string; importance: number[]; surprisal: number[] }[] };
+      const { runner, manifest } = await loadModel(dir, { provider: 'cpu', threads: 2 });
+      assert.strictEqual(runner.provider, 'cpu');
+      let state: Float32Array = new Float32Array(manifest.stateSize);
+      assert.ok(fx.steps.length >= 3);
+      for (const step of fx.steps) {
+        const out = await runner.run(Int32Array.from(step.tokens), state);
+        assert.ok(maxRelDiff(out.logits, f32(step.logits)) < 1e-4, 'logits');
+        assert.ok(maxRelDiff(out.state, f32(step.state_out)) < 1e-4, 'state');
+        assert.ok(maxRelDiff(out.importance, step.importance) < 1e-4, 'importance');
+        // the first token's surprisal of a document is meaningless (nothing before it)
+        const skip = state.every((x) => x === 0) ? 1 : 0;
+        assert.ok(maxRelDiff(out.surprisal.subarray(skip), step.surprisal.slice(skip)) < 1e-4, 'surprisal');
+        state = out.state;
+      }
+      await runner.dispose();
+    });
+  }
+});
