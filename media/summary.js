@@ -45,8 +45,8 @@
       ['bits per byte', s.bitsPerByte.toFixed(3)],
       ['tokens', s.tokens.toLocaleString()],
       ['size', `${fmtBytes(data.bytes)}, ${data.lineCount.toLocaleString()} lines`],
-      ['reading', fmtMs(s.msReading)],
-      ['total', fmtMs(data.msTotal)],
+      ['reading', data.msRead > 50 ? `${fmtMs(data.msRead)} (${Math.round(s.tokens / (data.msRead / 1000)).toLocaleString()} tokens/s)` : 'done before'],
+      ['ready in', fmtMs(data.msTotal)],
       ['model', `${data.model} (${data.provider.toUpperCase()})`],
     ].map(([k, v]) => `<div class="stat"><div class="k">${esc(k)}</div><div class="v">${esc(v)}</div></div>`).join('');
     plot(data);

@@ -5,7 +5,7 @@
 set -euo pipefail
 MINUTES=${1:-16}
 cd "$(dirname "$0")/.."
-export PYTHONUNBUFFERED=1
+export PYTHONUNBUFFERED=1 PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True
 if [ ! -f /tmp/data/train.tokens.npy ]; then
   python3 data.py --tokenizer assets/tokenizer.json --out /tmp/data /tmp/corpus/train-*.jsonl.xz /tmp/corpus/val.jsonl.xz
 fi
@@ -17,10 +17,10 @@ launch() {  # name, args...
     > /tmp/runs/$name/train.log 2>&1 < /dev/null &
 }
 launch flowformer --arch flowformer
-launch deltanet --arch deltanet --delta-feature silu_l2
-launch deltanet-dpfp --arch deltanet --delta-feature dpfp --dpfp-nu 1
+launch deltanet --arch deltanet --delta-feature silu_l2 --batch 4
+launch deltanet-dpfp --arch deltanet --delta-feature dpfp --dpfp-nu 1 --batch 4
 launch transformer --arch transformer --seq 2048 --batch 32
-launch fastformer --arch fastformer
-sleep 60
+launch fastformer --arch fastformer --batch 4
+sleep 20
 tail -n 3 /tmp/runs/*/train.log
 nvidia-smi --query-gpu=memory.used,utilization.gpu --format=csv

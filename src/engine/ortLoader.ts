@@ -63,30 +63,33 @@ function privateCopyWithCuda(cudaLibDir: string): string {
   return pkg;
 }
 
+function missingReason(cudaLibDir: string | undefined): string {
+  const missing = cudaLibDir
+    ? `${path.resolve(cudaLibDir)} does not hold ${CUDA_PROVIDER_LIBS.filter((f) => !fs.existsSync(path.join(cudaLibDir, f))).join(' and ')}`
+    : `the CUDA provider libraries (${CUDA_PROVIDER_LIBS.join(', ')}) are not installed: the onnxruntime-node npm package ships without them`;
+  return `${missing}. To use the GPU, set the CUDA library folder (flowstate.cudaLibraryPath / --cuda-lib-dir) to a folder with the ONNX Runtime 1.29.0 CUDA provider libraries (CUDA 13 build), with CUDA 13 and cuDNN 9 on the library path`;
+}
+
+/** The ONNX Runtime of this process (loaded on first use), and whether CUDA can be tried with it. */
 export function loadOrt(cudaLibDir?: string, wantCuda = true): LoadedOrt {
-  const key = wantCuda && cudaLibDir ? path.resolve(cudaLibDir) : '';
-  if (loaded) return loaded.value; // first load wins: one ONNX Runtime per process
-  const defaultDir = path.join(packageDir(), bindingSubdir());
-  let value: LoadedOrt;
-  if (!wantCuda) {
-    value = { ort: require('onnxruntime-node') as Ort, bindingDir: defaultDir, cudaLibsPresent: hasCudaLibs(defaultDir) };
-  } else if (hasCudaLibs(defaultDir)) {
-    value = { ort: require('onnxruntime-node') as Ort, bindingDir: defaultDir, cudaLibsPresent: true };
-  } else if (cudaLibDir && hasCudaLibs(cudaLibDir)) {
+  if (!loaded) {
+    const defaultDir = path.join(packageDir(), bindingSubdir());
     let pkg: string | undefined;
     let why: string | undefined;
-    try { pkg = privateCopyWithCuda(cudaLibDir); } catch (e) { why = `could not prepare a copy of onnxruntime-node next to the CUDA libraries (${(e as Error).message})`; }
-    if (pkg) value = { ort: require(pkg) as Ort, bindingDir: path.join(pkg, bindingSubdir()), cudaLibsPresent: true };
-    else value = { ort: require('onnxruntime-node') as Ort, bindingDir: defaultDir, cudaLibsPresent: false, cudaMissingReason: why };
-  } else {
-    const missing = cudaLibDir
-      ? `${path.resolve(cudaLibDir)} does not hold ${CUDA_PROVIDER_LIBS.filter((f) => !fs.existsSync(path.join(cudaLibDir, f))).join(' and ')}`
-      : `the CUDA provider libraries (${CUDA_PROVIDER_LIBS.join(', ')}) are not installed: the onnxruntime-node npm package ships without them`;
-    value = {
-      ort: require('onnxruntime-node') as Ort, bindingDir: defaultDir, cudaLibsPresent: false,
-      cudaMissingReason: `${missing}. To use the GPU, set the CUDA library folder (flowstate.cudaLibraryPath / --cuda-lib-dir) to a folder with the ONNX Runtime 1.29.0 CUDA provider libraries (CUDA 13 build), with CUDA 13 and cuDNN 9 on the library path`,
+    if (wantCuda && !hasCudaLibs(defaultDir) && cudaLibDir && hasCudaLibs(cudaLibDir)) {
+      try { pkg = privateCopyWithCuda(cudaLibDir); } catch (e) { why = `could not prepare a copy of onnxruntime-node next to the CUDA libraries (${(e as Error).message})`; }
+    }
+    loaded = {
+      key: pkg ? path.resolve(cudaLibDir!) : '',
+      value: pkg
+        ? { ort: require(pkg) as Ort, bindingDir: path.join(pkg, bindingSubdir()), cudaLibsPresent: true }
+        : { ort: require('onnxruntime-node') as Ort, bindingDir: defaultDir, cudaLibsPresent: hasCudaLibs(defaultDir), cudaMissingReason: why },
     };
   }
-  loaded = { key, value };
-  return value;
+  const v = loaded.value;
+  if (v.cudaLibsPresent || !wantCuda) return v;
+  const other = cudaLibDir && hasCudaLibs(cudaLibDir)
+    ? `ONNX Runtime was loaded in this process before the CUDA library folder ${cudaLibDir} was set; restart the engine`
+    : undefined;
+  return { ...v, cudaMissingReason: v.cudaMissingReason ?? other ?? missingReason(cudaLibDir) };
 }

@@ -92,7 +92,8 @@ export function tokenScores(doc: Document, startOffset: number, endOffset: numbe
     for (let k = 0; k < n && g0 + k < doc.readTokens; k++) {
       const ts = k < lt.ids.length ? base + lt.starts[k] : base + lineLen;
       const te = k + 1 < lt.ids.length ? base + lt.starts[k + 1] : k < lt.ids.length ? base + lineLen : base + lineLen + 1;
-      if (te <= s && !(ts === te && ts === s) || ts >= e) continue;
+      // overlapping tokens, and the empty ones (the tail of a split character) inside the range
+      if (!((ts < e && te > s) || (ts === te && ts >= s && ts <= e))) continue;
       out.starts.push(ts); out.ends.push(te);
       out.importance.push(doc.importance[g0 + k]); out.surprisal.push(doc.surprisal[g0 + k]);
     }

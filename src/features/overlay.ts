@@ -329,6 +329,7 @@ export class Overlay implements vscode.Disposable, vscode.HoverProvider {
       return `${n}${s}`;
     };
     const level = tok ? tok.w.levels[tok.i] : 0;
+    const pct = (p: number) => (p >= 0.1 ? `${(p * 100).toFixed(0)}%` : p >= 0.001 ? `${(p * 100).toFixed(1)}%` : `${(p * 100).toPrecision(2)}%`);
     const shown = JSON.stringify(p.tokenText).slice(1, -1).replace(/`/g, '\\`');
     const md = new vscode.MarkdownString();
     md.supportHtml = false;
@@ -338,7 +339,7 @@ export class Overlay implements vscode.Disposable, vscode.HoverProvider {
     md.appendMarkdown(`| ${mode === 'surprise' ? '**surprise**' : 'surprise'} | ${p.surprisal.toFixed(2)} bits | ${ord(p.surprisalPercentile)} |\n\n`);
     md.appendMarkdown(level ? `Level ${level} of 4 (${LEVEL_LABELS[level - 1]} of this file by ${mode}).` : `Below the file's median ${mode}: not banded.`);
     if (mode === 'surprise' && p.top.length) {
-      md.appendMarkdown('\n\nThe model expected: ' + p.top.map((t) => `\`${JSON.stringify(t.text).slice(1, -1).replace(/`/g, '\\`')}\` ${(t.probability * 100).toFixed(1)}%`).join(' · '));
+      md.appendMarkdown('\n\nThe model expected: ' + p.top.map((t) => `\`${JSON.stringify(t.text).slice(1, -1).replace(/`/g, '\\`')}\` ${pct(t.probability)}`).join(' · '));
     }
     return new vscode.Hover(md, range);
   }

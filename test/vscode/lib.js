@@ -56,6 +56,8 @@ function makeWorkspace(ws) {
   const ts = fs.readFileSync(path.join(ROOT, 'node_modules', 'typescript', 'lib', 'typescript.js'), 'utf8');
   let cut = ts.lastIndexOf('\n', 1_000_000);
   fs.writeFileSync(path.join(ws, 'large.js'), ts.slice(0, cut + 1));
+  // the same text under another name: a file the engine has not read yet (summary timing)
+  fs.writeFileSync(path.join(ws, 'large-unread.js'), ts.slice(0, cut + 1));
 }
 
 function writeUserSettings(dir, extra) {
@@ -77,19 +79,27 @@ function writeUserSettings(dir, extra) {
     'window.commandCenter': false,
     'chat.disableAIFeatures': true,
     'workbench.colorTheme': 'Default Dark Modern',
+    'git.enabled': false,
+    'git.openRepositoryInParentFolders': 'never',
+    'editor.stickyScroll.enabled': false,
+    'workbench.editor.enablePreview': false,
     ...extra,
   };
   fs.writeFileSync(path.join(dir, 'ud', 'User', 'settings.json'), JSON.stringify(settings, null, 2));
 }
 
-/** Starts code-server on 127.0.0.1 and resolves when /healthz answers. */
-async function startCodeServer(dir, { log } = {}) {
+/**
+ * Starts code-server on 127.0.0.1 and resolves when /healthz answers. The smoke-test driver
+ * (needed for the test payload) also hides notification toasts: the UI run starts without it.
+ */
+async function startCodeServer(dir, { log, smokeTestDriver = true } = {}) {
   const port = await freePort();
   const args = [CODE_SERVER,
     '--bind-addr', `127.0.0.1:${port}`, '--auth', 'none',
     '--user-data-dir', path.join(dir, 'ud'), '--extensions-dir', path.join(dir, 'exts'),
     '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust',
-    '--disable-getting-started-override', '--vscode-option', 'enable-smoke-test-driver'];
+    '--disable-getting-started-override'];
+  if (smokeTestDriver) args.push('--vscode-option', 'enable-smoke-test-driver');
   const out = fs.openSync(path.join(dir, 'code-server.log'), 'a');
   const env = { ...process.env, XDG_CONFIG_HOME: path.join(dir, 'xdg-config'), XDG_DATA_HOME: path.join(dir, 'xdg-data'),
     XDG_CACHE_HOME: path.join(dir, 'xdg-cache'), VSCODE_PROXY_URI: '' };

@@ -8,7 +8,7 @@ describe('summarize file', function () {
 
   it('opens a panel for a large file with key lines, a profile, symbols and bits per byte', async () => {
     const a = await api();
-    const ed = await openEditor('large.js');
+    const ed = await openEditor('large-unread.js');
     const t0 = Date.now();
     await vscode.commands.executeCommand('flowstate.summarizeFile');
     const data = await waitFor('summary data', () => a.summary.dataFor(ed.document.uri), 600000, 100);
@@ -21,12 +21,12 @@ describe('summarize file', function () {
     for (const l of data.summary.lines) assert.strictEqual(l.text.trim(), ed.document.lineAt(l.line).text.trim(), `line ${l.line} text`);
     assert.ok(data.summary.profile.length > 5, 'profile');
     assert.ok(Number.isFinite(data.summary.bitsPerByte) && data.summary.bitsPerByte > 0, 'bits per byte');
-    report(`summary | large.js | ${(data.bytes / 1024).toFixed(0)} KiB | ${data.summary.tokens} tokens | reading ${data.summary.msReading} ms | command to panel data ${ms} ms | ${data.symbols.length} symbols`);
+    report(`summary | large-unread.js (not read before) | ${(data.bytes / 1024).toFixed(0)} KiB | ${data.summary.tokens} tokens | waited for reading ${data.msRead} ms | command to panel data ${ms} ms | ${data.symbols.length} symbols`);
   });
 
   it('a key-line link jumps to its line', async () => {
     const a = await api();
-    const uri = (await openEditor('large.js')).document.uri;
+    const uri = (await openEditor('large-unread.js')).document.uri;
     const data = a.summary.dataFor(uri)!;
     const target = data.summary.lines[Math.floor(data.summary.lines.length / 2)].line;
     // The webview posts {type:'reveal', line}; the UI run clicks the real link in the page.

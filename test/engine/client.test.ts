@@ -1,0 +1,57 @@
+// The engine in its own process: requests, cancellation across the process boundary, and a
+// crash mid-request: the client restarts it, opens the documents again and says so.
+import * as assert from 'assert';
+import * as path from 'path';
+import type { CompletionRequest, EngineEvent } from '../../src/engine/api';
+import { EngineClient, EngineCrashedError } from '../../src/engine/client';
+import { engine, sampleSource, TINY } from './helpers';
+
+const req = (offset: number, extra: Partial<CompletionRequest> = {}): CompletionRequest =>
+  ({ uri: 'doc', version: 2, offset, maxTokens: 6, temperature: 0, topP: 1, timeBudgetMs: 60_000, mode: 'block', suffixLines: 2, ...extra });
+
+describe('engine process (EngineClient)', function () {
+  this.timeout(60_000);
+
+  it('restarts a killed engine, opens the documents again and reports it', async () => {
+    const events: EngineEvent[] = [];
+    const c = await EngineClient.start({ modelDir: TINY[0], provider: 'cpu', threads: 2 }, (e) => events.push(e));
+    const text = sampleSource().slice(0, 5000);
+    await c.openDocument('doc', 1, text);
+    await c.applyEdits('doc', 2, [{ rangeOffset: 10, rangeLength: 5, text: 'ÉDIT😀\r\n' }]);
+    const edited = text.slice(0, 10) + 'ÉDIT😀\r\n' + text.slice(15);
+    const before = await c.complete(req(3000));
+    const pid = c.pid!;
+    const inFlight = c.complete(req(3000, { maxTokens: 1_000_000, timeBudgetMs: 60_000 }));
+    setTimeout(() => process.kill(pid, 'SIGKILL'), 100);
+    await assert.rejects(inFlight, (e: Error) => e instanceof EngineCrashedError && /SIGKILL/.test(e.message));
+    const after = await c.complete(req(3000));
+    assert.notStrictEqual(c.pid, pid);
+    const restarted = events.find((e) => e.kind === 'restarted');
+    assert.ok(restarted && restarted.kind === 'restarted' && restarted.documents === 1 && restarted.attempt === 1);
+    assert.strictEqual(after.text, before.text);
+    // the document that came back is the edited one
+    const local = await engine(TINY[0]);
+    await local.openDocument('doc', 2, edited);
+    assert.strictEqual((await local.complete(req(3000))).text, after.text);
+    const s = await c.summarize('doc', 5);
+    assert.strictEqual(s.tokens, (await local.summarize('doc', 5)).tokens);
+    await local.dispose();
+    await c.dispose();
+  });
+
+  it('cancels across the process boundary', async () => {
+    const c = await EngineClient.start({ modelDir: TINY[0], provider: 'cpu', threads: 2 });
+    await c.openDocument('doc', 2, sampleSource().slice(0, 3000));
+    const p = c.complete(req(1000, { maxTokens: 1_000_000, suffixLines: 0 }), 'x1');
+    setTimeout(() => void c.cancel('x1'), 150);
+    const r = await p;
+    assert.strictEqual(r.stoppedBy, 'cancelled');
+    assert.ok(r.tokens > 0);
+    assert.strictEqual((await c.stats()).documents, 1);
+    await c.dispose();
+  });
+
+  it('a model that cannot load fails start() with the reason', async () => {
+    await assert.rejects(EngineClient.start({ modelDir: path.join(TINY[0], 'nope'), provider: 'cpu' }), /nope: model folder not found/);
+  });
+});

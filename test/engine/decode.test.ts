@@ -1,0 +1,148 @@
+// Decoding against an independent greedy loop over direct model runs, token healing, FIM,
+// stop conditions, sampling and cancellation.
+import * as assert from 'assert';
+import type { CompletionRequest } from '../../src/engine/api';
+import { MAX_SUFFIX_TOKENS } from '../../src/engine/completer';
+import type { Engine } from '../../src/engine/engine';
+import { checkStop, fitMiddle } from '../../src/engine/stopRules';
+import { completeUtf8Prefix, decodeUtf8 } from '../../src/engine/utf';
+import { engine, sampleSource, TINY } from './helpers';
+
+function req(offset: number, extra: Partial<CompletionRequest> = {}): CompletionRequest {
+  return { uri: 'doc', version: 1, offset, maxTokens: 8, temperature: 0, topP: 1, timeBudgetMs: 60_000, mode: 'block', suffixLines: 0, ...extra };
+}
+
+/** Greedy decoding by hand: feed `prompt`, then argmax (with an optional byte prefix constraint). */
+async function referenceGreedy(e: Engine, prompt: number[], n: number, mustStart: Uint8Array = new Uint8Array(0)): Promise<string> {
+  const m = e.runner.manifest, tok = e.tokenizer;
+  const stops = new Set([m.special.end_of_text, m.special.fim_prefix, m.special.fim_suffix, m.special.fim_middle]);
+  let out = await e.runner.run(Int32Array.from(prompt), new Float32Array(m.stateSize));
+  const bytes: number[] = [];
+  for (let i = 0; i < n; i++) {
+    let best = -1;
+    for (let id = 0; id < tok.vocabSize; id++) {
+      if (id === m.special.pad) continue;
+      const b = tok.bytes[id];
+      let ok = true;
+      for (let j = 0; j < b.length && bytes.length + j < mustStart.length; j++) if (b[j] !== mustStart[bytes.length + j]) ok = false;
+      if (bytes.length < mustStart.length && b.length === 0) ok = false;
+      if (ok && (best < 0 || out.logits[id] > out.logits[best])) best = id;
+    }
+    if (stops.has(best)) break;
+    for (const b of tok.bytes[best]) bytes.push(b);
+    out = await e.runner.run(Int32Array.of(best), out.state);
+  }
+  const vis = Uint8Array.from(bytes.slice(mustStart.length));
+  return decodeUtf8(vis.subarray(0, completeUtf8Prefix(vis)));
+}
+
+describe('decoding', function () {
+  this.timeout(60_000);
+  let e: Engine;
+  const text = sampleSource().slice(0, 4000);
+  const lines = text.split('\n');
+  const lineStart = (i: number) => lines.slice(0, i).reduce((s, l) => s + l.length + 1, 0);
+  const prefixIds = (upto: number) => [e.runner.manifest.special.fim_prefix, ...e.tokenizer.encodeText(text.slice(0, upto))];
+
+  before(async () => {
+    e = await engine(TINY[0]);
+    await e.openDocument('doc', 1, text);
+    await e.read('doc');
+  });
+  after(() => e.dispose());
+
+  it('greedy continuation at a line start equals a greedy loop over direct runs', async () => {
+    const off = lineStart(20);
+    const r = await e.complete(req(off));
+    assert.strictEqual(r.text, await referenceGreedy(e, prefixIds(off), 8));
+    assert.ok(r.tokens > 0 && r.msToFirstToken <= r.msTotal && r.msToState <= r.msToFirstToken);
+  });
+
+  it('heals the token at the cursor inside a word', async () => {
+    const L = lines.findIndex((l, i) => i > 10 && /[A-Za-z]{6}/.test(l));
+    const col = lines[L].search(/[A-Za-z]{6}/) + 3; // three letters into a word
+    const off = lineStart(L) + col;
+    const lineIds = e.tokenizer.encodeLine(lines[L].slice(0, col)).ids;
+    const heal = e.tokenizer.bytes[lineIds[lineIds.length - 1]];
+    const prompt = [...prefixIds(lineStart(L)), ...lineIds.subarray(0, lineIds.length - 1)];
+    const r = await e.complete(req(off));
+    assert.strictEqual(r.text, await referenceGreedy(e, prompt, 8, heal));
+  });
+
+  it('fill-in-the-middle feeds <fim_suffix> suffix lines <fim_middle> after the cached prefix state', async () => {
+    const L = lines.findIndex((l, i) => i > 5 && l.trim() === '' && i + 4 < lines.length);
+    const off = lineStart(L);
+    const sp = e.runner.manifest.special;
+    const suffix = e.tokenizer.encodeText(lines.slice(L + 1, L + 4).join('\n') + '\n');
+    const prompt = [...prefixIds(off), sp.fim_suffix, ...suffix, sp.fim_middle];
+    const r = await e.complete(req(off, { suffixLines: 3 }));
+    assert.strictEqual(r.text, (await referenceGreedy(e, prompt, 8)).replace(/\n$/, ''));
+  });
+
+  it('bounds the fill-in-the-middle suffix', async () => {
+    const big = await engine(TINY[0]);
+    await big.openDocument('doc', 1, 'a = 1\n' + 'value = compute(value, other) + 1\n'.repeat(2000));
+    const d = big.document('doc');
+    const completer = (big as unknown as { completer: { suffixTokens(d: unknown, l: number, n: number): Int32Array } }).completer;
+    const s = completer.suffixTokens(d, 0, 10_000);
+    assert.ok(s.length <= MAX_SUFFIX_TOKENS && s.length > MAX_SUFFIX_TOKENS / 2);
+    assert.strictEqual(s[s.length - 1], big.runner.manifest.special.fim_middle);
+    const r = await big.complete(req(3, { suffixLines: 10_000, maxTokens: 2 }));
+    assert.ok(r.msToFirstToken < 5000);
+    await big.dispose();
+  });
+
+  it('stops at stop strings, at max tokens and when the time is up', async () => {
+    const off = lineStart(30);
+    const long = await e.complete(req(off, { maxTokens: 12 }));
+    assert.strictEqual(long.stoppedBy, 'max_tokens');
+    assert.strictEqual(long.tokens, 12);
+    const stop = long.text.slice(Math.floor(long.text.length / 2), Math.floor(long.text.length / 2) + 2);
+    const cut = await e.complete(req(off, { maxTokens: 12, stopStrings: [stop] }));
+    assert.strictEqual(cut.stoppedBy, 'stop_string');
+    assert.strictEqual(cut.text, long.text.slice(0, long.text.indexOf(stop)));
+    const quick = await e.complete(req(off, { maxTokens: 1000, timeBudgetMs: 0 }));
+    assert.strictEqual(quick.stoppedBy, 'time');
+    assert.strictEqual(quick.tokens, 1);
+  });
+
+  it('judges line ends, indentation and the rest of the line', () => {
+    const spec = { stopStrings: [], cursorIndent: 4 };
+    assert.deepStrictEqual(checkStop('foo(1)\r\nbar', { ...spec, mode: 'line' }), { text: 'foo(1)', reason: 'line_end' });
+    assert.strictEqual(checkStop('\n    x = 1', { ...spec, mode: 'line' }), undefined);
+    assert.deepStrictEqual(checkStop('a\n      b\n\n    c\n  }', { ...spec, mode: 'block' }), { text: 'a\n      b\n\n    c', reason: 'indent' });
+    assert.strictEqual(checkStop('a\n\t b', { ...spec, mode: 'block' }), undefined);
+    assert.deepStrictEqual(checkStop('xy END z', { stopStrings: ['END', ' z'], cursorIndent: 0, mode: 'block' }), { text: 'xy ', reason: 'stop_string' });
+    assert.strictEqual(fitMiddle('a, b)\n', ')'), 'a, b');
+    assert.strictEqual(fitMiddle('a, b)\n', ''), 'a, b)');
+    assert.strictEqual(fitMiddle('x\n', ' y'), 'x');
+  });
+
+  it('samples reproducibly with a seed; top-p near 0 is greedy', async () => {
+    const off = lineStart(25);
+    const a = await e.complete(req(off, { temperature: 1, topP: 0.95, seed: 42 }));
+    const b = await e.complete(req(off, { temperature: 1, topP: 0.95, seed: 42 }));
+    assert.strictEqual(a.text, b.text);
+    const g = await e.complete(req(off));
+    const p = await e.complete(req(off, { temperature: 0.8, topP: 1e-9, seed: 7 }));
+    assert.strictEqual(p.text, g.text);
+  });
+
+  it('a cancelled completion stops at once', async () => {
+    void e.cancel('early');
+    const early = await e.complete(req(lineStart(12), { maxTokens: 1000 }), 'early');
+    assert.strictEqual(early.stoppedBy, 'cancelled');
+    assert.strictEqual(early.tokens, 0);
+    const t0 = Date.now();
+    const p = e.complete(req(lineStart(12), { maxTokens: 1_000_000, stopStrings: [] }), 'mid');
+    setTimeout(() => void e.cancel('mid'), 100);
+    const r = await p;
+    assert.strictEqual(r.stoppedBy, 'cancelled');
+    assert.ok(r.tokens > 0 && r.tokens < 1_000_000);
+    assert.ok(Date.now() - t0 < 1000, `stopped after ${Date.now() - t0} ms`);
+  });
+
+  it('rejects a request for another version of the document', async () => {
+    await assert.rejects(e.complete(req(0, { version: 2 })), /version/);
+  });
+});
