@@ -5,6 +5,7 @@ Recurrent models read each file from its start with the state carried across chu
 softmax baseline sees a 2k sliding window (stride 1k: every token has 1k..2k of context).
 
   python3 evaluate.py --data DIR --out eval.md NAME=CKPT [NAME=CKPT ...]
+  python3 evaluate.py --merge --out eval.md A.json B.json ...   (one table from separate runs)
 """
 import argparse
 import json
@@ -26,7 +27,7 @@ LN2 = math.log(2.0)
 
 def load(path, device):
     ck = torch.load(path, map_location="cpu")
-    lm = LM(Config(**ck["config"]))
+    lm = LM(Config.from_dict(ck["config"]))
     lm.load_state_dict(ck["model"])
     return lm.to(device).eval(), ck.get("training", {})
 
@@ -87,12 +88,17 @@ def ms_per_chunk(lm, device, T=2048, reps=10):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--data", required=True)
+    ap.add_argument("--data", default="/tmp/data")
     ap.add_argument("--out", required=True)
     ap.add_argument("--max-files", type=int, default=0, help="limit the validation files (quick runs)")
+    ap.add_argument("--merge", action="store_true", help="the arguments are .json results to put in one table")
     ap.add_argument("models", nargs="+")
     a = ap.parse_args()
     device = "cuda" if torch.cuda.is_available() else "cpu"
+    if a.merge:
+        rows = [r for path in a.models if os.path.abspath(path) != os.path.abspath(os.path.splitext(a.out)[0] + ".json")
+                for r in json.load(open(path))]
+        return write_table(rows, rows[0].get("device", device) if rows else device, a.out)
     splits = {}
     for name in ("val", "val_long"):
         t = np.load(os.path.join(a.data, f"{name}.tokens.npy"))
@@ -112,9 +118,13 @@ def main():
                      "train_tokens_m": training.get("tokens", 0) / 1e6,
                      "val_bpb": val_bpb, "val_long_bpb": long_bpb,
                      "bits_per_token_by_position": dict(zip([b[2] for b in BUCKETS], buckets)),
-                     "ms_per_2k_chunk": ms_per_chunk(lm, device)})
+                     "ms_per_2k_chunk": ms_per_chunk(lm, device), "device": device})
         print(json.dumps(rows[-1]), flush=True)
         del lm
+    write_table(rows, device, a.out)
+
+
+def write_table(rows, device, out):
     head = "| model | params | state | train tokens | val bpb | val-long bpb | " + " | ".join(
         f"bits/token {b[2]}" for b in BUCKETS) + f" | ms / 2k-token chunk ({device}) |"
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
@@ -125,9 +135,9 @@ def main():
                      + f" | {r['ms_per_2k_chunk']:.1f} |")
     table = "\n".join(lines)
     print(table)
-    with open(a.out, "w") as f:
+    with open(out, "w") as f:
         f.write(table + "\n")
-    with open(os.path.splitext(a.out)[0] + ".json", "w") as f:
+    with open(os.path.splitext(out)[0] + ".json", "w") as f:
         json.dump(rows, f, indent=1)
 
 

@@ -177,7 +177,7 @@ def write_model_folder(lm, out, name, training, fixture=None, fp16_weights=False
 
 def load_checkpoint(path):
     ck = torch.load(path, map_location="cpu")
-    lm = LM(Config(**ck["config"]))
+    lm = LM(Config.from_dict(ck["config"]))
     lm.load_state_dict({k: v.float() for k, v in ck["model"].items()})
     return lm, ck.get("training", {})
 

@@ -37,13 +37,23 @@ class Config:
     delta_feature: str = "silu_l2"    # deltanet: silu_l2 (modern) | dpfp (seed)
     dpfp_nu: int = 1
     rope_base: float = 10000.0
+    local_layers: tuple = ()          # layers that use sliding-window softmax attention instead
+    window: int = 64                  # tokens before the current one a local layer sees
 
     @property
     def d_head(self):
         return self.d_model // self.n_head
 
     def to_dict(self):
-        return asdict(self)
+        d = asdict(self)
+        d["local_layers"] = list(self.local_layers)
+        return d
+
+    @classmethod
+    def from_dict(cls, d):
+        d = dict(d)
+        d["local_layers"] = tuple(d.get("local_layers", ()))
+        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -281,21 +291,37 @@ def delta_block(q, k, v, beta, S):
 
 
 def delta_rule_chunked(q, k, v, beta, S, block):
-    """Blocks in sequence (the state recurrence is not associative-cheap); padded tokens get
-    beta = 0 so they neither write nor disturb the state. Returns y, write strength, state."""
+    """The delta rule over any T: the UT transforms of all blocks at once (parallel), then one
+    short recurrence over blocks for the state. Padded tokens get beta = 0, so they neither
+    write nor disturb the state. Returns y, write strength, state."""
     T = q.shape[2]
     if T <= block:   # one block (the exported graph always takes this path: T <= max_chunk)
         qp, kp, vp = (pad_time(t, block, 2) for t in (q, k, v))
         bp = pad_time(beta, block, 2)
         y, u, S = delta_block(qp, kp, vp, bp, S)
         return y[:, :, :T], u[:, :, :T].norm(dim=-1), S
+    B, H, _, dk = q.shape
+    dv = v.shape[-1]
+    C = block
+    qp, kp = (pad_time(t, C, 2).reshape(B, H, -1, C, dk) for t in (q, k))
+    vp = pad_time(v, C, 2).reshape(B, H, -1, C, dv)
+    bp = pad_time(beta, C, 2).reshape(B, H, -1, C)
+    n = qp.shape[2]
+    strict = torch.ones(C, C, dtype=torch.bool, device=q.device).tril(-1)
+    incl = torch.ones(C, C, dtype=torch.bool, device=q.device).tril()
+    A = (bp.unsqueeze(-1) * (kp @ kp.transpose(-1, -2))).masked_fill(~strict, 0.0)
+    Tm = unit_lower_inverse(A) * bp.unsqueeze(-2)                       # all blocks at once
+    Wy, Uy = Tm @ kp, Tm @ vp                                           # U' = Uy - Wy S per block
+    qk = (qp @ kp.transpose(-1, -2)).masked_fill(~incl, 0.0)
     ys, us = [], []
-    for i in range(0, T, block):
-        y, u, S = delta_rule_chunked(q[:, :, i:i + block], k[:, :, i:i + block], v[:, :, i:i + block],
-                                     beta[:, :, i:i + block], S, block)
-        ys.append(y)
+    for i in range(n):
+        u = Uy[:, :, i] - Wy[:, :, i] @ S
+        ys.append(qp[:, :, i] @ S + qk[:, :, i] @ u)
         us.append(u)
-    return torch.cat(ys, 2), torch.cat(us, 2), S
+        S = S + kp[:, :, i].transpose(-1, -2) @ u
+    y = torch.stack(ys, 2).reshape(B, H, n * C, dv)[:, :, :T]
+    u = torch.stack(us, 2).reshape(B, H, n * C, dv)[:, :, :T]
+    return y, u.norm(dim=-1), S
 
 
 class FastAttention(nn.Module):
@@ -361,22 +387,14 @@ class SoftmaxAttention(nn.Module):
     def state_shapes(self):
         return {}
 
-    def rope(self, x, offset):
-        d = x.shape[-1]
-        inv = 1.0 / (self.cfg.rope_base ** (torch.arange(0, d, 2, device=x.device, dtype=torch.float32) / d))
-        t = torch.arange(x.shape[2], device=x.device, dtype=torch.float32) + offset
-        ang = t[:, None] * inv[None]
-        cos, sin = ang.cos().to(x.dtype), ang.sin().to(x.dtype)
-        x1, x2 = x[..., 0::2], x[..., 1::2]
-        return torch.stack([x1 * cos - x2 * sin, x1 * sin + x2 * cos], dim=-1).flatten(-2)
-
     def forward(self, x, st, pos, n_context=0):
         """Treats the first n_context positions as context whose outputs the caller drops."""
         cfg = self.cfg
         B, T, D = x.shape
         H, d = cfg.n_head, cfg.d_head
         q, k, v = self.qkv(x).reshape(B, T, 3, H, d).permute(2, 0, 3, 1, 4)
-        q, k = self.rope(q, 0), self.rope(k, 0)
+        t = torch.arange(T, device=x.device, dtype=torch.float32)
+        q, k = rope(q, t, cfg.rope_base), rope(k, t, cfg.rope_base)
         if hasattr(F, "scaled_dot_product_attention"):
             y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
         else:
@@ -387,17 +405,88 @@ class SoftmaxAttention(nn.Module):
         return self.out(y), {}, None
 
 
+def rope(x, positions, base):
+    """Rotary embedding of x [..., T, d] at the given float positions [T] (relative use only)."""
+    d = x.shape[-1]
+    inv = 1.0 / (base ** (torch.arange(0, d, 2, device=x.device, dtype=torch.float32) / d))
+    ang = positions[:, None] * inv[None]
+    cos, sin = ang.cos().to(x.dtype), ang.sin().to(x.dtype)
+    x1, x2 = x[..., 0::2], x[..., 1::2]
+    return torch.stack([x1 * cos - x2 * sin, x1 * sin + x2 * cos], dim=-1).flatten(-2)
+
+
+class LocalAttention(nn.Module):
+    """Causal softmax attention over a sliding window: each token sees itself and the W tokens
+    before it. Linear-attention mixers blur the recent past over the whole file; these few
+    layers give the model exact local context. The state is the last W keys and values
+    (before RoPE: rotations are applied by index inside the window, so positions stay small
+    at any file length)."""
+
+    def __init__(self, cfg):
+        super().__init__()
+        self.cfg = cfg
+        D = cfg.d_model
+        self.qkv = nn.Linear(D, 3 * D, bias=False)
+        self.out = nn.Linear(D, D, bias=False)
+
+    def state_shapes(self):
+        W, D = self.cfg.window, self.cfg.d_model
+        return {"k": (W, D), "v": (W, D)}
+
+    def forward(self, x, st, pos):
+        cfg = self.cfg
+        B, T, D = x.shape
+        H, d, W = cfg.n_head, cfg.d_head, cfg.window
+        q, k, v = self.qkv(x).split(D, dim=-1)
+        keys = torch.cat([st["k"].to(k.dtype), k], dim=1)               # [B, W + T, D]
+        vals = torch.cat([st["v"].to(v.dtype), v], dim=1)
+        new = {"k": keys[:, T:].float(), "v": vals[:, T:].float()}
+        y = local_attention(q, keys, vals, pos, H, W, cfg.rope_base)
+        return self.out(y.type_as(x)), new, None
+
+
+def local_attention(q, keys, vals, pos, H, W, base):
+    """q [B, T, D]; keys, vals [B, W + T, D] (the cached W, then the chunk's); pos [B] tokens
+    before the chunk (cache slots for tokens before the file start are masked). Query blocks of
+    W tokens attend to their own and the previous key block: O(T W), not O(T^2)."""
+    B, T, D = q.shape
+    d = D // H
+    qp = pad_time(q, W, 1)
+    n = qp.shape[1] // W
+    kp, vp = pad_time(keys, W, 1), pad_time(vals, W, 1)                 # [B, (n + 1) W, D]
+    idx = torch.arange(kp.shape[1], device=q.device, dtype=torch.float32)
+    heads = lambda t, L: t.reshape(B, L, H, d).transpose(1, 2)          # noqa: E731
+    qh = rope(heads(qp, n * W), idx[W:], base).reshape(B, H, n, W, d)
+    kh = rope(heads(kp, (n + 1) * W), idx, base).reshape(B, H, n + 1, W, d)
+    vh = heads(vp, (n + 1) * W).reshape(B, H, n + 1, W, d)
+    kw = torch.cat([kh[:, :, :-1], kh[:, :, 1:]], dim=3)                # [B, H, n, 2W, d]
+    vw = torch.cat([vh[:, :, :-1], vh[:, :, 1:]], dim=3)
+    with torch.autocast(device_type=q.device.type, enabled=False):
+        att = (qh.float() @ kw.float().transpose(-1, -2)) / math.sqrt(d)   # [B, H, n, W, 2W]
+        r = torch.arange(W, device=q.device)[:, None]
+        c = torch.arange(2 * W, device=q.device)[None, :]
+        band = (c <= r + W) & (c >= r)                                  # key within W before the query
+        key_abs = torch.arange(n, device=q.device)[:, None] * W + c      # [n, 2W] index into keys
+        real = key_abs[None] >= (W - pos.to(q.device).long())[:, None, None]   # [B, n, 2W]
+        mask = band[None, None] & real[:, :, None, :]                   # [B, n, W, 2W]
+        att = att.masked_fill(~mask.unsqueeze(1), float("-inf")).softmax(-1)
+        y = att @ vw.float()                                            # [B, H, n, W, d]
+    y = y.reshape(B, H, n * W, d)[:, :, :T]
+    return y.transpose(1, 2).reshape(B, T, D)
+
+
 MIXERS = {"flowformer": FlowAttention, "deltanet": DeltaRule, "fastformer": FastAttention,
-          "transformer": SoftmaxAttention}
+          "transformer": SoftmaxAttention,
+          "local": LocalAttention}
 
 
 # ----------------------------------------------------------------------------- the LM
 
 class Block(nn.Module):
-    def __init__(self, cfg):
+    def __init__(self, cfg, mixer):
         super().__init__()
         self.norm1 = RMSNorm(cfg.d_model)
-        self.mixer = MIXERS[cfg.arch](cfg)
+        self.mixer = MIXERS[mixer](cfg)
         self.norm2 = RMSNorm(cfg.d_model)
         hidden = cfg.mlp_mult * cfg.d_model
         self.up = nn.Linear(cfg.d_model, hidden, bias=False)
@@ -415,7 +504,7 @@ class LM(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.embed = nn.Embedding(cfg.vocab_size, cfg.d_model)
-        self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layer))
+        self.blocks = nn.ModuleList(Block(cfg, self.mixer_of(i)) for i in range(cfg.n_layer))
         self.norm = RMSNorm(cfg.d_model)
         self.apply(self._init)
         for name, p in self.named_parameters():          # GPT-2 style scaled residual init
@@ -428,6 +517,10 @@ class LM(nn.Module):
             nn.init.normal_(m.weight, std=0.02)
             if getattr(m, "bias", None) is not None:
                 nn.init.zeros_(m.bias)
+
+    def mixer_of(self, layer):
+        local = self.cfg.arch != "transformer" and layer in self.cfg.local_layers
+        return "local" if local else self.cfg.arch
 
     def num_params(self):
         return sum(p.numel() for p in self.parameters())
@@ -493,5 +586,5 @@ class LM(nn.Module):
         logits = self.logits(prev).float()
         logp = torch.log_softmax(logits[:, :-1], dim=-1)
         surprisal = -logp.gather(-1, tokens.unsqueeze(-1)).squeeze(-1) / math.log(2.0)
-        importance = torch.stack([s.mean(1) for s in scores], 0).mean(0)   # [B, T]
+        importance = torch.stack([s.mean(1) for s in scores if s is not None], 0).mean(0)   # [B, T]
         return logits[:, -1], new_state, importance, surprisal

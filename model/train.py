@@ -85,6 +85,8 @@ def main():
     ap.add_argument("--delta-feature", default="silu_l2")
     ap.add_argument("--dpfp-nu", type=int, default=1)
     ap.add_argument("--block", type=int, default=64)
+    ap.add_argument("--local-layers", default="", help="comma-separated layers with sliding-window attention")
+    ap.add_argument("--window", type=int, default=64)
     ap.add_argument("--seq", type=int, default=8192)
     ap.add_argument("--batch", type=int, default=8, help="rows per GPU")
     ap.add_argument("--tokens", type=float, default=2e8, help="training tokens in all")
@@ -92,11 +94,12 @@ def main():
     ap.add_argument("--warmup", type=int, default=100)
     ap.add_argument("--minutes", type=float, default=22.0, help="hard stop (a checkpoint is saved)")
     ap.add_argument("--save-minutes", type=float, default=4.0)
-    ap.add_argument("--data", required=True)
-    ap.add_argument("--out", required=True)
+    ap.add_argument("--data", default="/tmp/data")
+    ap.add_argument("--out", default="/tmp/runs/default")
     ap.add_argument("--resume")
     ap.add_argument("--compile", action="store_true")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--probe", type=int, default=0, help="time this many steps on random tokens, print tokens/s, exit")
     a = ap.parse_args()
 
     ddp = "WORLD_SIZE" in os.environ
@@ -112,17 +115,24 @@ def main():
     torch.backends.cudnn.allow_tf32 = True
 
     cfg = Config(arch=a.arch, d_model=a.d_model, n_layer=a.layers, n_head=a.heads, block_size=a.block,
-                 delta_feature=a.delta_feature, dpfp_nu=a.dpfp_nu)
+                 delta_feature=a.delta_feature, dpfp_nu=a.dpfp_nu, window=a.window,
+                 local_layers=tuple(int(i) for i in a.local_layers.split(",") if i != ""))
     lm = LM(cfg).to(device)
     stateful = a.arch != "transformer"
     decay = [p for n, p in lm.named_parameters() if p.dim() >= 2]
     no_decay = [p for n, p in lm.named_parameters() if p.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": no_decay, "weight_decay": 0.0}],
                             lr=a.lr, betas=(0.9, 0.95), eps=1e-8)
-    tokens = np.load(os.path.join(a.data, "train.tokens.npy"), mmap_mode="r")
-    starts = np.load(os.path.join(a.data, "train.docs.npy"))
+    if a.probe:   # speed only: random documents, nothing saved
+        tokens = np.random.RandomState(0).randint(5, cfg.vocab_size, size=a.seq * a.batch * 4).astype(np.uint16)
+        starts = np.arange(0, len(tokens), 4 * a.seq)
+    else:
+        tokens = np.load(os.path.join(a.data, "train.tokens.npy"), mmap_mode="r")
+        starts = np.load(os.path.join(a.data, "train.docs.npy"))
     rows = DocumentRows(tokens, starts, a.batch, a.seq, a.seed, rank * a.batch, world * a.batch)
     total_steps = int(a.tokens // (a.seq * a.batch * world))
+    if a.probe:
+        total_steps, a.save_minutes, a.resume = a.probe + 3, 1e9, None
     step, trained_tokens, elapsed_before = 0, 0, 0.0
     state = lm.init_state(a.batch, device) if stateful else None
     if a.resume and os.path.exists(a.resume):
@@ -137,6 +147,8 @@ def main():
     if ddp:
         model = torch.nn.parallel.DistributedDataParallel(model, device_ids=[torch.cuda.current_device()])
 
+    if a.probe:
+        a.out = os.path.join("/tmp", f"probe-{os.getpid()}")
     os.makedirs(a.out, exist_ok=True)
     log_path = os.path.join(a.out, "loss.csv")
     log = open(log_path, "a", newline="")
@@ -181,6 +193,10 @@ def main():
         if want_save:
             save()
             last_save = time.time()
+        if a.probe and step == 3:
+            if device == "cuda":
+                torch.cuda.synchronize()
+            probe_t0 = time.time()
         inp, tgt, fresh = rows.next()
         inp, tgt = inp.to(device, non_blocking=True), tgt.to(device, non_blocking=True)
         if stateful:
@@ -210,6 +226,12 @@ def main():
             if step % 50 == 0 or step == 1:
                 print(f"step {step}/{total_steps} loss {loss.item():.3f} {rate / 1e3:.0f}k tok/s", flush=True)
             last_log, tok_since = now, 0
+    if a.probe:
+        if device == "cuda":
+            torch.cuda.synchronize()
+        if rank == 0:
+            print(f"PROBE {a.probe * a.seq * a.batch * world / (time.time() - probe_t0):.0f} tokens/s", flush=True)
+        return
     save()
     if rank == 0:
         print(f"done: {step} steps, {trained_tokens / 1e6:.1f}M tokens, {(time.time() - t0) / 60:.1f} min", flush=True)

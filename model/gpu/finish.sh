@@ -1,16 +1,29 @@
 #!/usr/bin/env bash
-# On the GPU machine, after train_all.sh: evaluation table, loss plots and the checkpoints of the
-# shipped models (weights only, float16, split under 16 MiB) into $OUT.
-#   bash model/gpu/finish.sh [--max-files N]
+# On the GPU machine, after train_all.sh: the evaluation (one process per model, spread over the
+# GPUs, then one table), loss plot and logs in $OUT/results.tar.xz, and the float16 weights of
+# the models to ship, split under 16 MiB: $OUT/NAME.weights.pt.NN
+#   bash model/gpu/finish.sh [evaluate.py options]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PYTHONUNBUFFERED=1
-mkdir -p $OUT
-models=()
-for r in /tmp/runs/*/; do n=$(basename $r); [ -f $r/ckpt.pt ] && models+=("$n=$r/ckpt.pt"); done
-python3 evaluate.py --data /tmp/data --out $OUT/eval.md "$@" "${models[@]}"
-python3 plot_loss.py --out $OUT/loss.png /tmp/runs/*/loss.csv
-for n in flowformer deltanet deltanet-dpfp; do
+NGPU=$(nvidia-smi -L | wc -l)
+mkdir -p $OUT /tmp/eval
+i=0
+for r in /tmp/runs/*/; do
+  n=$(basename $r); [ -f $r/ckpt.pt ] || continue
+  CUDA_VISIBLE_DEVICES=$((i % NGPU)) python3 evaluate.py --data /tmp/data --out /tmp/eval/$n.md "$@" "$n=$r/ckpt.pt" \
+    > /tmp/eval/$n.log 2>&1 &
+  i=$((i + 1))
+done
+wait || true
+python3 evaluate.py --merge /tmp/eval/*.json --out /tmp/eval/eval.md
+python3 plot_loss.py --out /tmp/eval/loss.png /tmp/runs/*/loss.csv || true
+# the delta-rule variant to ship: the better of the two by long-file bits per byte
+best_delta=$(python3 -c "
+import json; rows = {r['model']: r for f in ['deltanet', 'deltanet-dpfp'] for r in json.load(open(f'/tmp/eval/{f}.json'))}
+print(min(rows, key=lambda n: rows[n]['val_long_bpb']))" 2>/dev/null || echo deltanet)
+echo "delta-rule model to ship: $best_delta"
+for n in flowformer $best_delta; do
   python3 - "$n" <<'PY'
 import sys, torch
 n = sys.argv[1]
@@ -18,5 +31,7 @@ ck = torch.load(f"/tmp/runs/{n}/ckpt.pt", map_location="cpu")
 torch.save({"config": ck["config"], "training": ck["training"], "model": {k: v.half() for k, v in ck["model"].items()}},
            f"/tmp/runs/{n}/weights.pt")
 PY
+  split -b 15M -d /tmp/runs/$n/weights.pt $OUT/$n.weights.pt.
 done
-tar cf - -C /tmp/runs $(cd /tmp/runs && ls -d */loss.csv */train.log) | xz -9 > $OUT/logs.tar.xz
+tar cf - -C /tmp eval $(cd /tmp && ls -d runs/*/loss.csv runs/*/train.log runs/*.log) | xz -9 > $OUT/results.tar.xz
+ls -la $OUT

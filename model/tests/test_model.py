@@ -9,7 +9,7 @@ import random
 import pytest
 import torch
 
-from model import LM, Config, flow_attention, delta_rule_chunked, unit_lower_inverse, dpfp
+from model import LM, Config, flow_attention, delta_rule_chunked, unit_lower_inverse, dpfp, local_attention
 
 torch.manual_seed(0)
 
@@ -57,7 +57,46 @@ def naive_delta(q, k, v, beta):
     return torch.stack(ys), torch.stack(strengths), W
 
 
+def naive_local(q, k, v, W, base=10000.0):
+    """One head, token by token: softmax over the token itself and the W tokens before it,
+    RoPE at absolute positions (only differences matter). q, k, v [T, d] float64."""
+    T, d = q.shape
+    inv = 1.0 / (base ** (torch.arange(0, d, 2, dtype=torch.float64) / d))
+
+    def rot(x, t):
+        a = t * inv
+        x1, x2 = x[0::2], x[1::2]
+        return torch.stack([x1 * a.cos() - x2 * a.sin(), x1 * a.sin() + x2 * a.cos()], -1).flatten()
+
+    ys = []
+    for i in range(T):
+        js = range(max(0, i - W), i + 1)
+        s = torch.stack([torch.dot(rot(q[i], i), rot(k[j], j)) for j in js]) / math.sqrt(d)
+        ys.append(torch.softmax(s, 0) @ v[list(js)])
+    return torch.stack(ys)
+
+
 # ---------------------------------------------------------------- mixer cores vs naive
+
+@pytest.mark.parametrize("T,W,before", [(1, 4, 0), (23, 4, 0), (19, 8, 3), (30, 8, 11)])
+def test_local_attention_matches_naive(T, W, before):
+    """A chunk of T tokens after `before` tokens whose keys sit in the cache."""
+    B, H, d = 2, 2, 8
+    D = H * d
+    full = before + T
+    q, k, v = (torch.randn(B, full, D) for _ in range(3))
+    cache_k = torch.zeros(B, W, D); cache_v = torch.zeros(B, W, D)
+    n = min(before, W)
+    if n:
+        cache_k[:, W - n:] = k[:, before - n:before]; cache_v[:, W - n:] = v[:, before - n:before]
+    keys = torch.cat([cache_k, k[:, before:]], 1); vals = torch.cat([cache_v, v[:, before:]], 1)
+    y = local_attention(q[:, before:], keys, vals, torch.full((B,), float(before)), H, W, 10000.0)
+    for b in range(B):
+        for h in range(H):
+            sl = slice(h * d, (h + 1) * d)
+            ref = naive_local(q[b, :, sl].double(), k[b, :, sl].double(), v[b, :, sl].double(), W)
+            assert rel_err(y[b, :, sl], ref[before:]) < 1e-5
+
 
 @pytest.mark.parametrize("T,block", [(1, 8), (37, 8), (100, 16), (64, 64)])
 def test_flow_attention_matches_naive(T, block):
@@ -113,6 +152,8 @@ CONFIGS = [
     Config(arch="deltanet", vocab_size=97, d_model=32, n_layer=2, n_head=4, block_size=8),
     Config(arch="deltanet", vocab_size=97, d_model=32, n_layer=2, n_head=4, block_size=8, delta_feature="dpfp", dpfp_nu=2),
     Config(arch="fastformer", vocab_size=97, d_model=32, n_layer=2, n_head=4, block_size=8),
+    Config(arch="flowformer", vocab_size=97, d_model=32, n_layer=3, n_head=4, block_size=8, local_layers=(1,), window=8),
+    Config(arch="deltanet", vocab_size=97, d_model=32, n_layer=2, n_head=4, block_size=8, local_layers=(0,), window=4),
 ]
 
 
@@ -126,7 +167,7 @@ def run_in_pieces(lm, tokens, cuts):
     return outs, state
 
 
-@pytest.mark.parametrize("cfg", CONFIGS, ids=lambda c: f"{c.arch}-{c.delta_feature}")
+@pytest.mark.parametrize("cfg", CONFIGS, ids=lambda c: f"{c.arch}-{c.delta_feature}-local{list(c.local_layers)}")
 def test_chunked_equals_recurrent_equals_random_splits(cfg):
     torch.manual_seed(1)
     lm = LM(cfg).eval()
