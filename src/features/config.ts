@@ -1,8 +1,8 @@
 // Settings, read in one place.
-import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { ProviderChoice } from '../engine/api';
+import { modelChoices } from '../engine/defaultModel';
 
 export type OverlayMode = 'importance' | 'surprise';
 
@@ -28,21 +28,9 @@ function cfg(scope?: vscode.ConfigurationScope) {
   return vscode.workspace.getConfiguration('flowstate', scope);
 }
 
-/** Bundled models, preferred first: the trained one, then the tiny test model. */
+/** Bundled models, the default first (the rule lives in the engine: the CLI uses it too). */
 export function bundledModels(extensionPath: string): string[] {
-  const dir = path.join(extensionPath, 'models');
-  const preferred = ['flowformer', 'tiny-flowformer', 'tiny-deltanet'];
-  let names: string[] = [];
-  try {
-    names = fs.readdirSync(dir).filter((n) => fs.existsSync(path.join(dir, n, 'manifest.json')));
-  } catch {
-    return [];
-  }
-  names.sort((a, b) => {
-    const ia = preferred.indexOf(a), ib = preferred.indexOf(b);
-    return (ia < 0 ? 99 : ia) - (ib < 0 ? 99 : ib) || a.localeCompare(b);
-  });
-  return names.map((n) => path.join(dir, n));
+  return modelChoices(path.join(extensionPath, 'models'));
 }
 
 function expandHome(p: string): string {
