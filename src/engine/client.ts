@@ -61,7 +61,13 @@ export class EngineClient implements EngineApi {
   static async start(opts: EngineOptions, onEvent: (e: EngineEvent) => void = () => undefined, copts: ClientOptions = {}): Promise<EngineClient> {
     const c = new EngineClient(opts, onEvent, copts);
     c.ready = c.spawn();
-    await c.ready;
+    try {
+      await c.ready;
+    } catch (e) {
+      // the process is up but has no engine: end it, or it keeps the caller's event loop alive
+      await c.dispose();
+      throw e;
+    }
     return c;
   }
 
@@ -216,7 +222,8 @@ export class EngineClient implements EngineApi {
     this.disposed = true;
     const child = this.child;
     try {
-      if (child?.connected) await Promise.race([this.raw('dispose', []), new Promise((r) => setTimeout(r, 2000))]);
+      // unref: a finished dispose must not hold the caller's process open for the rest of the wait
+      if (child?.connected) await Promise.race([this.raw('dispose', []), new Promise((r) => setTimeout(r, 2000).unref())]);
     } catch { /* exiting anyway */ }
     if (child && child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((r) => child.once('exit', r));
