@@ -45,7 +45,10 @@ function parse(argv: string[]): Args {
 const median = (xs: number[]) => { const s = [...xs].sort((x, y) => x - y); return s.length ? s[Math.floor((s.length - 1) / 2)] : NaN; };
 const max = (xs: number[]) => Math.max(...xs);
 
-/** Runs `once` until both minRuns and minMs are reached; returns ms per run (median of runs). */
+/**
+ * Runs `once` until both minRuns and minMs are reached; ms per run is the mean (total time over
+ * runs: what reading a file or decoding a completion costs, slow runs included).
+ */
 async function timeRuns(once: (i: number) => Promise<void>, minRuns: number, minMs: number, warmup = 2): Promise<{ msPerRun: number; runs: number }> {
   for (let i = 0; i < warmup; i++) await once(i);
   const times: number[] = [];
@@ -56,7 +59,7 @@ async function timeRuns(once: (i: number) => Promise<void>, minRuns: number, min
     times.push(performance.now() - t);
     if (times.length >= 10_000) break;
   }
-  return { msPerRun: median(times), runs: times.length };
+  return { msPerRun: times.reduce((x, y) => x + y, 0) / times.length, runs: times.length };
 }
 
 interface ModelLevel {
@@ -185,7 +188,7 @@ function table(a: Args, ml: ModelLevel, el: EngineLevel): string {
   const s = (l: string) => el.sizes.find((x) => x.label === l)!;
   const ratio = s('1 MB').toFirst / s('1 KB').toFirst;
   const rows: string[] = [];
-  rows.push(`Model ${i.modelName} (${i.architecture}, ${(i.parameters / 1e6).toFixed(2)}M parameters), provider ${i.provider}${i.providerNote ? ` (${i.providerNote.split('.')[0]})` : ''}, ${a.threads} threads, ${os.cpus()[0]?.model ?? 'cpu'}; node ${process.version}.`);
+  rows.push(`Model ${i.modelName} (${i.architecture}, ${(i.parameters / 1e6).toFixed(2)}M parameters), provider ${i.provider}${i.providerNote ? ` (${i.providerNote.split('.')[0]})` : ''}, ${a.threads} threads, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} at the end; node ${process.version}.`);
   rows.push('');
   rows.push('| measure | value | target | met |');
   rows.push('|---|---:|---:|:---:|');
