@@ -34,6 +34,9 @@ function parse(argv: string[]): Args {
       case '--threads': a.threads = Number(v()); break;
       case '--chunks': a.chunks = v().split(',').map(Number); break;
       case '--json': a.json = v(); break;
+      case '-h': case '--help':
+        process.stdout.write('npm run bench -- [--model DIR] [--provider cpu|cuda|auto] [--cuda-lib-dir DIR] [--threads N] [--chunks 64,256,512] [--json FILE]\n');
+        process.exit(0);
       default: throw new Error(`unknown option ${argv[i]}`);
     }
   }
