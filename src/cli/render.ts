@@ -34,7 +34,7 @@ export function renderMain(r: MainReport, color: boolean, width: number, asked: 
   const st = style(color);
   const out: string[] = [];
   out.push(st.bold('Flowstate') + '  ' + modelLine(r, asked));
-  out.push(`file      ${rel(r.file)}: ${n0(r.bytes)} bytes, ${n0(r.lines)} lines`);
+  out.push(`file      ${rel(r.file)}: ${n0(r.bytes)} bytes, ${n0(r.lines)} line${r.lines === 1 ? '' : 's'}`);
   out.push(`read      ${n0(r.reading.tokens)} tokens in ${(r.reading.ms / 1000).toFixed(2)} s: ${st.bold(n0(r.reading.tokensPerSecond))} tokens/s`);
   out.push(`state     ${bytesText(r.state.bytes)} per state (the whole model memory of the file); checkpoints kept: ${bytesText(r.state.checkpointBytes)}`);
   out.push(`score     ${r.bitsPerByte.toFixed(3)} bits per byte`);

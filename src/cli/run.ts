@@ -122,9 +122,7 @@ export async function runMain(opts: MainOptions, log: Log, onProgress?: (done: n
       timeBudgetMs: opts.timeBudgetMs, mode, suffixLines: opts.suffixLines, seed: 1,
     });
     const summary = await engine.summarize(uri, opts.summaryLines);
-    const all = await engine.scores(uri, 0, text.length);
-    const values = opts.mode === 'importance' ? all.importance : all.surprisal;
-    const thresholds = quantiles(values, LEVEL_QUANTILES);
+    const thresholds = quantiles(await fileScores(engine, uri, text.length, opts.mode), LEVEL_QUANTILES);
     const to = Math.min(starts.length, opts.lines?.to ?? cursor.line);
     const from = Math.min(to, opts.lines?.from ?? Math.max(1, to - 29));
     const range = await engine.scores(uri, starts[from - 1], to < starts.length ? starts[to] : text.length);
@@ -141,6 +139,23 @@ export async function runMain(opts: MainOptions, log: Log, onProgress?: (done: n
     await engine.dispose();
   }
 }
+
+/** The scores the heat map's levels come from: the whole file, or even slices of a very large one. */
+async function fileScores(engine: EngineApi, uri: string, length: number, mode: HeatMode): Promise<number[]> {
+  const slices = length <= SAMPLE_ABOVE ? [[0, length]] : Array.from({ length: 64 }, (_, k) => {
+    const s = Math.floor((k * length) / 64);
+    return [s, Math.min(length, s + 16 * 1024)];
+  });
+  const out: number[] = [];
+  for (const [s, e] of slices) {
+    const sc = await engine.scores(uri, s, e);
+    for (const x of mode === 'importance' ? sc.importance : sc.surprisal) out.push(x);
+  }
+  return out;
+}
+
+/** Characters above which the levels come from 64 slices of 16 K characters (1 M of the file). */
+const SAMPLE_ABOVE = 4 * 1024 * 1024;
 
 export async function runScore(opts: ScoreOptions, log: Log): Promise<ScoreReport> {
   const texts = opts.files.map((f) => ({ file: path.resolve(f), text: readText(f) }));
