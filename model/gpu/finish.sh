@@ -17,7 +17,7 @@ for r in /tmp/runs/*/; do
 done
 wait || true
 python3 evaluate.py --merge /tmp/eval/*.json --out /tmp/eval/eval.md
-python3 plot_loss.py --out /tmp/eval/loss.png /tmp/runs/*/loss.csv || true
+python3 plot_loss.py --out /tmp/eval/loss.svg /tmp/runs/*/loss.csv || true
 # the delta-rule variant to ship: the better of the two by long-file bits per byte
 best_delta=$(python3 -c "
 import json; rows = {r['model']: r for f in ['deltanet', 'deltanet-dpfp'] for r in json.load(open(f'/tmp/eval/{f}.json'))}
