@@ -41,6 +41,9 @@
     const s = data.summary;
     $('title').textContent = data.file;
     $('status').textContent = `Updated ${data.updatedAt}`;
+    $('progress').hidden = true;
+    $('hint').hidden = true;
+    $('content').hidden = false;
     $('stats').innerHTML = [
       ['bits per byte', s.bitsPerByte.toFixed(3)],
       ['tokens', s.tokens.toLocaleString()],
@@ -50,23 +53,38 @@
       ['model', `${data.model} (${data.provider.toUpperCase()})`],
     ].map(([k, v]) => `<div class="stat"><div class="k">${esc(k)}</div><div class="v">${esc(v)}</div></div>`).join('');
     plot(data);
-    const maxScore = Math.max(1e-9, ...s.lines.map((l) => l.score));
+    // bar length: the line's score between the lowest and the highest key line's
+    const lo = Math.min(...s.lines.map((l) => l.score)), hi = Math.max(...s.lines.map((l) => l.score));
+    const barW = (v) => Math.round(6 + (34 * (hi > lo ? (v - lo) / (hi - lo) : 1)));
     $('lines').innerHTML = s.lines.map((l) =>
       `<li><a href="#" class="ln" data-line="${l.line}" title="go to line ${l.line + 1}">${l.line + 1}</a>` +
-      `<span class="bar" style="width:${Math.round((40 * l.score) / maxScore)}px"></span>` +
+      `<span class="barbox" title="importance ${l.score.toFixed(2)}"><span class="bar" data-w="${barW(l.score)}"></span></span>` +
       `<code>${esc(l.text.trim().slice(0, 200))}</code></li>`).join('') || '<li class="empty">No lines.</li>';
     $('symbols').innerHTML = data.symbols.map((y) =>
       `<li><a href="#" class="ln" data-line="${y.line}" title="go to line ${y.line + 1}">${y.line + 1}</a>` +
       `<span class="kind">${esc(y.kind)}</span> <code>${esc(y.name)}</code> <span class="score">${y.score.toFixed(2)}</span></li>`).join('') ||
       '<li class="empty">No symbols from the language service.</li>';
+    // widths through the CSSOM: the CSP (no 'unsafe-inline') drops style="" attributes
+    for (const b of document.querySelectorAll('.bar[data-w]')) b.style.width = `${b.dataset.w}px`;
     for (const a of document.querySelectorAll('a.ln')) a.addEventListener('click', (ev) => { ev.preventDefault(); reveal(Number(a.dataset.line)); });
   }
 
   window.addEventListener('message', (ev) => {
     const m = ev.data;
     if (m.type === 'data') { vscode.setState(m.data); render(m.data); }
-    else if (m.type === 'status') $('status').textContent = m.text;
+    else if (m.type === 'status') {
+      $('status').textContent = m.text;
+      if (!/^Reading/.test(m.text)) { $('progress').hidden = true; $('hint').hidden = true; }
+    }
+    else if (m.type === 'progress') {
+      // a bar while the file is read; the last summary (if any) stays visible under it
+      $('status').textContent = m.text;
+      $('progress').hidden = false;
+      $('hint').hidden = !$('content').hidden;
+      $('fill').style.width = `${m.pct}%`;
+    }
   });
+  $('refresh').addEventListener('click', () => vscode.postMessage({ type: 'refresh' }));
   const prev = vscode.getState();
   if (prev) render(prev);
   vscode.postMessage({ type: 'ready' });

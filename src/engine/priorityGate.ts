@@ -27,10 +27,18 @@ export class PriorityGate {
   }
 
   private release(): void {
-    for (const q of this.queues) {
-      const next = q.shift();
-      if (next) { next(); return; }
-    }
+    const next = this.queues[Priority.Interactive].shift();
+    if (next) { next(); return; }
     this.busy = false;
+    // Decoding runs token by token: let the interactive caller that just finished ask again
+    // (it does so within microtasks) before background work takes the gate for a whole chunk.
+    if (this.queues[Priority.Read].length + this.queues[Priority.Background].length === 0) return;
+    setImmediate(() => {
+      if (this.busy) return;
+      for (const q of this.queues) {
+        const n = q.shift();
+        if (n) { this.busy = true; n(); return; }
+      }
+    });
   }
 }

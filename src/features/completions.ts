@@ -45,8 +45,11 @@ export interface CompletionTiming {
 }
 
 export interface CompletionEvents {
-  lastResult?: { uri: string; text: string; at: number; mode: 'line' | 'block' };
+  lastResult?: { uri: string; text: string; at: number; mode: 'line' | 'block'; version: number };
   timings: CompletionTiming[];
+  /** Engine requests started, and those that ended cancelled (the user typed on) or stale. */
+  requests: number;
+  cancelled: number;
 }
 
 const sleep = (ms: number, token: vscode.CancellationToken) => new Promise<boolean>((resolve) => {
@@ -86,7 +89,7 @@ export class CompletionProvider implements vscode.InlineCompletionItemProvider, 
   private readonly cache = new Map<string, CachedSuggestion>();
   private readonly rhythm = new TypingRhythm();
   private readonly disposables: vscode.Disposable[] = [];
-  readonly events: CompletionEvents = { timings: [] };
+  readonly events: CompletionEvents = { timings: [], requests: 0, cancelled: 0 };
   private readonly _onDidProvide = new vscode.EventEmitter<{ uri: string; text: string }>();
   readonly onDidProvide = this._onDidProvide.event;
 
@@ -149,20 +152,24 @@ export class CompletionProvider implements vscode.InlineCompletionItemProvider, 
       timeBudgetMs: manual ? settings.timeBudgetMs : Math.max(40, settings.timeBudgetMs - (tReq - t0)),
       mode, suffixLines: settings.suffixLines,
     }, cancelId);
+    this.events.requests++;
     const entry: InFlight = { cancelId, done: req };
     this.inflight.set(uri, entry);
     let res: CompletionResult;
     try {
       res = await req;
     } catch (e) {
-      if (!token.isCancellationRequested) this.engine.log.debug(`completion failed: ${e}`);
+      if (token.isCancellationRequested) this.events.cancelled++;
+      else this.engine.log.debug(`completion failed: ${e}`);
       return undefined;
     } finally {
       sub.dispose();
       if (this.inflight.get(uri) === entry) this.inflight.delete(uri);
     }
-    if (token.isCancellationRequested || res.stoppedBy === 'cancelled') return undefined;
-    if (doc.version !== version) return undefined;
+    if (token.isCancellationRequested || res.stoppedBy === 'cancelled' || doc.version !== version) {
+      this.events.cancelled++;
+      return undefined;
+    }
     const shaped = shapeCompletion(doc, pos, res.text, mode);
     this.engine.log.trace(`completion ${mode} at ${doc.uri.fsPath}:${pos.line + 1}:${pos.character + 1} ${res.tokens} tokens in ${res.msTotal} ms (state ${res.msToState} ms, first token ${res.msToFirstToken} ms, ${res.stoppedBy}) -> ${JSON.stringify(shaped?.text ?? null)}`);
     if (!shaped) return undefined;
@@ -172,7 +179,7 @@ export class CompletionProvider implements vscode.InlineCompletionItemProvider, 
     });
     this.record({ uri, keystrokeToResult: Date.now() - t0, engineMs: Date.now() - tReq, debounceMs: debounce, askedAfter: tAsked - t0, cached: false, chars: shaped.text.length,
       msToState: res.msToState, msToFirstToken: res.msToFirstToken, msEngineTotal: res.msTotal, tokens: res.tokens, stoppedBy: res.stoppedBy });
-    this.events.lastResult = { uri, text: shaped.text, at: Date.now(), mode };
+    this.events.lastResult = { uri, text: shaped.text, at: Date.now(), mode, version };
     this._onDidProvide.fire({ uri, text: shaped.text });
     const range = new vscode.Range(pos, pos.translate(0, shaped.replacesAfter));
     return [new vscode.InlineCompletionItem(shaped.text, range)];

@@ -11,12 +11,6 @@ import { EngineService } from './engineService';
 
 export const LEVEL_QUANTILES = [0.5, 0.75, 0.9, 0.97];
 const LEVEL_LABELS = ['top 50%', 'top 25%', 'top 10%', 'top 3%'];
-/** Default colours for the legend (the decorations themselves use the theme's colours). */
-const LEGEND_COLOURS: Record<OverlayMode, { dark: string[]; light: string[] }> = {
-  importance: { dark: ['#e8a31520', '#e8a31544', '#f0801a70', '#f04a1aa8'], light: ['#e8a3151c', '#e8a31538', '#f0801a58', '#f04a1a80'] },
-  surprise: { dark: ['#4aa8ff20', '#4aa8ff44', '#9a6cff70', '#d94cffa8'], light: ['#1a6fe01a', '#1a6fe034', '#7a4ce058', '#b02cd880'] },
-};
-
 interface Window {
   uri: string;
   version: number;
@@ -163,15 +157,13 @@ export class Overlay implements vscode.Disposable, vscode.HoverProvider {
   }
 
   legendMarkdown(mode: OverlayMode): vscode.MarkdownString {
-    const kind = vscode.window.activeColorTheme.kind;
-    const light = kind === vscode.ColorThemeKind.Light || kind === vscode.ColorThemeKind.HighContrastLight;
-    const colours = LEGEND_COLOURS[mode][light ? 'light' : 'dark'];
     const what = mode === 'importance'
       ? 'how strongly each token competes for the model\'s memory (source competition; 1 = average)'
       : 'how unexpected each token was to the model (surprisal, in bits)';
     const md = new vscode.MarkdownString(`**Flowstate overlay: ${mode}** — ${what}.\n\n`);
     md.supportHtml = true;
-    md.appendMarkdown(colours.map((c, i) => `<span style="background-color:${c};">&nbsp;&nbsp;level ${i + 1}&nbsp;&nbsp;</span> ${LEVEL_LABELS[i]}`).join('<br>'));
+    // The theme's own colours (the hover's sanitizer allows var(--vscode-...) backgrounds).
+    md.appendMarkdown(LEVEL_LABELS.map((label, i) => `<span style="background-color:var(--vscode-flowstate-${mode}${i + 1});">&nbsp;&nbsp;level ${i + 1}&nbsp;&nbsp;</span> ${label}`).join('<br>'));
     md.appendMarkdown('\n\nPercentiles are among the tokens of this file. Click to switch mode.');
     return md;
   }

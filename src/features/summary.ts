@@ -123,7 +123,7 @@ export class SummaryFeature implements vscode.Disposable {
             progress.report({ increment: pct - lastPct, message: `${pct}% · ${r.tokensRead.toLocaleString()} tokens` });
             lastPct = pct;
           }
-          void p.panel.webview.postMessage({ type: 'status', text: `Reading… ${pct}%` });
+          void p.panel.webview.postMessage({ type: 'progress', pct, text: `Reading… ${pct}% · ${r.tokensRead.toLocaleString()} tokens` });
         });
         const cancelSub = token?.onCancellationRequested(() => void engine.cancel(cancelId).catch(() => undefined));
         try {
@@ -137,12 +137,18 @@ export class SummaryFeature implements vscode.Disposable {
           cancelSub?.dispose();
         }
       };
+      let cancelled = false;
       const summary = withProgress
         ? await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, cancellable: true,
-          title: `Flowstate: reading ${path.basename(doc.uri.fsPath || doc.uri.path)}` }, (pr, tok) => work(pr, tok))
+          title: `Flowstate: reading ${path.basename(doc.uri.fsPath || doc.uri.path)}` }, (pr, tok) => work(pr, tok).catch((e) => {
+          // the engine rejects a cancelled read: that is the user's Cancel, not a failure
+          if (tok.isCancellationRequested) { cancelled = true; return undefined; }
+          throw e;
+        }))
         : await work();
+      if (cancelled) this.engine.log.info(`summary of ${doc.uri.fsPath}: cancelled`);
       if (!summary) {
-        void p.panel.webview.postMessage({ type: 'status', text: 'Cancelled.' });
+        void p.panel.webview.postMessage({ type: 'status', text: 'Cancelled. Refresh reads the file again.' });
         return p.data;
       }
       const symbols = await this.symbolScores(doc, summary);
@@ -227,12 +233,16 @@ export class SummaryFeature implements vscode.Disposable {
 <link href="${media('summary.css')}" rel="stylesheet">
 <title>Flowstate summary</title></head>
 <body>
-<header><h1 id="title">Summary</h1><div id="status" class="status">Starting…</div></header>
+<header><h1 id="title">Summary</h1><div id="status" class="status">Starting…</div><button id="refresh" class="refresh" title="Read the file and summarize it again">Refresh</button></header>
+<div id="progress" class="progress" hidden><div id="fill" class="fill"></div></div>
+<p id="hint" class="hint-text" hidden>The model reads the whole file once (the notification can cancel it); later summaries of this file come from what it read.</p>
+<main id="content" hidden>
 <section id="stats" class="stats"></section>
 <section><h2>Importance and surprise along the file</h2><div id="plot" class="plot" role="img" aria-label="importance and surprise along the file"></div>
 <div class="legend"><span class="sw imp"></span> importance <span class="sw sur"></span> surprise <span class="hint">click the plot to jump to a line</span></div></section>
 <section><h2>Key lines</h2><ol id="lines" class="lines"></ol></section>
 <section><h2>Important symbols</h2><ol id="symbols" class="symbols"></ol></section>
+</main>
 <script nonce="${nonce}" src="${media('summary.js')}"></script>
 </body></html>`;
   }

@@ -78,7 +78,9 @@ function writeUserSettings(dir, extra) {
     'editor.minimap.enabled': false,
     'window.commandCenter': false,
     'chat.disableAIFeatures': true,
-    'workbench.colorTheme': 'Default Dark Modern',
+    'workbench.colorTheme': 'Dark Modern',
+    // no empty secondary side bar (chat is off): the editor and the summary panel get the width
+    'workbench.secondarySideBar.defaultVisibility': 'hidden',
     'git.enabled': false,
     'git.openRepositoryInParentFolders': 'never',
     'editor.stickyScroll.enabled': false,

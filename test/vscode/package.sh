@@ -23,7 +23,7 @@ cat >> "$IGN" <<EOT
 EOT
 echo "[package] default model: models/$MODEL"
 node "$C/vsce/node_modules/@vscode/vsce/vsce" package --target linux-x64 --ignoreFile "$IGN" \
-  --allow-missing-repository --skip-license --allow-star-activation -o "$OUT" 2>&1 | grep -v '^npm warn'
+  --allow-missing-repository --skip-license --allow-star-activation --no-rewrite-relative-links -o "$OUT" 2>&1 | grep -v '^npm warn'
 rm -f "$IGN"
 node "$C/vsce/node_modules/@vscode/vsce/vsce" ls --ignoreFile .vscodeignore >/dev/null 2>&1 || true
 SIZE=$(stat -c %s "$OUT")

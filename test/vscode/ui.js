@@ -145,28 +145,44 @@ async function measureLatency(label, n) {
   return lat;
 }
 
-function frameWith(selector) {
+/** The (webview) frame that has selector, and for which test(frame) holds when given. */
+function frameWith(selector, test) {
   return until(`a frame with ${selector}`, async () => {
     for (const f of page.frames()) {
       const el = await f.$(selector).catch(() => null);
-      if (el) return f;
+      if (el && (!test || await test(f).catch(() => false))) return f;
     }
     return undefined;
   }, 60000, 200);
 }
 
-/** Changes user settings the way a person does: in settings.json, in the editor, saved. */
+/**
+ * Changes user settings the way a person does: settings.json in the editor (this VS Code opens
+ * it in a modal editor, not a tab), replaced and saved.
+ */
 async function editUserSettings(values) {
   await command('Preferences: Open User Settings (JSON)');
-  await until('settings.json open', async () => norm(await page.textContent('.tabs-container .tab.active')).includes('settings.json'), 10000);
+  await until('settings.json in a focused editor', () => page.evaluate(() => {
+    const ed = document.activeElement && document.activeElement.closest('.monaco-editor');
+    return !!ed && [...document.querySelectorAll('.monaco-breadcrumbs, .title-label, .label-name')].some((e) => /settings\.json/.test(e.textContent || ''));
+  }), 15000, 100);
   await sleep(500);
-  // The file on disk is what the editor shows (the run's settings, saved by VS Code itself).
   const next = { ...JSON.parse(fs.readFileSync(SETTINGS, 'utf8')), ...values };
+  for (const [k, v] of Object.entries(values)) if (v === undefined) delete next[k];
   await page.keyboard.press('Control+A');
-  await page.keyboard.insertText(JSON.stringify(next, null, 2));
+  // one line (typed text is auto-indented), then drop what the editor auto-closed after the cursor
+  await page.keyboard.insertText(JSON.stringify(next));
+  await page.keyboard.press('Shift+Control+End');
+  await page.keyboard.press('Delete');
   await page.keyboard.press('Control+S');
-  await sleep(500);
-  await page.keyboard.press('Control+W');
+  await until('settings.json saved', async () => { try { return JSON.stringify(JSON.parse(fs.readFileSync(SETTINGS, 'utf8'))) === JSON.stringify(next); } catch { return false; } }, 10000, 100)
+    .catch((e) => { throw new Error(`${e.message}: ${fs.readFileSync(SETTINGS, 'utf8').slice(0, 400)}`); });
+  // close the modal editor: Escape, else its close button
+  const modalOpen = () => page.evaluate(() => [...document.querySelectorAll('.modal-editor-part')].some((e) => e.getBoundingClientRect().height > 0));
+  await page.keyboard.press('Escape');
+  await sleep(300);
+  if (await modalOpen()) await page.click('.modal-editor-header .codicon-close, .modal-editor-action-container .codicon-close').catch(() => {});
+  await until('the settings editor closed', async () => !(await modalOpen()), 5000, 100);
 }
 let SETTINGS;
 
@@ -213,6 +229,37 @@ async function main() {
       await revertFile();
     });
 
+    await step('Ctrl+Right accepts the next word of the ghost text, the rest stays shown', async () => {
+      await gotoLine(29);
+      await page.keyboard.press('End');
+      await page.keyboard.press('Enter');
+      await page.keyboard.type('console.log(pa', { delay: 60 });
+      const ghost = await until('ghost text', async () => { const g = await ghostText(); return g.trim() ? g : undefined; }, 20000);
+      // the line as the document has it: the ghost text hidden (Escape), the cursor's line read
+      const docLine = async () => {
+        await page.keyboard.press('Escape');
+        await sleep(200);
+        return norm(await page.evaluate(() => {
+          const cur = document.querySelector('.monaco-editor.focused .current-line');
+          const y = cur ? cur.getBoundingClientRect().top : -1;
+          const l = [...document.querySelectorAll('.monaco-editor.focused .view-line')].find((e) => Math.abs(e.getBoundingClientRect().top - y) < 2);
+          return l ? l.textContent : '';
+        }));
+      };
+      await page.keyboard.press('Control+ArrowRight');
+      await sleep(300);
+      await shot('03b-ghost-text-accept-word');
+      const after = await docLine();
+      const first = ghost.split('\n')[0];
+      const typed = '  console.log(pa';
+      if (!after.startsWith(typed)) throw new Error(`line is ${JSON.stringify(after)}`);
+      const added = after.slice(typed.length).replace(/\)$/, '');
+      log(`ghost ${JSON.stringify(ghost)}; Ctrl+Right inserted ${JSON.stringify(added)}`);
+      if (!added || !first.startsWith(added)) throw new Error(`Ctrl+Right inserted ${JSON.stringify(added)}, not a first word of ${JSON.stringify(first)}`);
+      await page.keyboard.press('Escape');
+      await revertFile();
+    });
+
     await step('keystroke-to-ghost-text latency, small file', async () => {
       await gotoLine(29);
       await page.keyboard.press('End');
@@ -233,7 +280,13 @@ async function main() {
       // hover over a token on line 8 ("const dx = a.x - b.x;")
       await hoverToken('distance');
       await until('hover with numbers', async () => /percentile in file/.test(norm(await page.textContent('.monaco-hover:not(.hidden)'))), 15000, 100);
+      await sleep(400); // the hover fades in
       await shot('05-overlay-hover-importance');
+      await page.mouse.move(5, 5);
+    });
+
+    await step('overlay legend: the status bar item\'s tooltip shows the levels in the theme colours', async () => {
+      await legendTooltip('05b-overlay-legend');
     });
 
     await step('overlay: surprise mode and a hover with the top predictions', async () => {
@@ -245,6 +298,7 @@ async function main() {
       await shot('06-overlay-surprise');
       await hoverToken('distance');
       await until('hover with predictions', async () => /The model expected/.test(norm(await page.textContent('.monaco-hover:not(.hidden)'))), 15000, 100);
+      await sleep(400);
       await shot('07-overlay-hover-surprise');
       await page.mouse.move(5, 5);
     });
@@ -273,6 +327,38 @@ async function main() {
       log(`plot click at 25% jumped to line ${l}`);
     });
 
+    await step('summary of an unread 1 MB file shows progress and can be cancelled', async () => {
+      await openFile('large-unread.js');
+      await command('Flowstate: Summarize File');
+      await until('the reading progress notification', async () => /Flowstate: reading large-unread\.js/.test(norm(await page.textContent('.notifications-toasts'))), 15000, 100);
+      const f = await frameWith('#status', async (fr) => /Reading/.test(await fr.textContent('#status')));
+      await until('the progress bar in the panel', async () => f.evaluate(() => !document.getElementById('progress').hidden), 15000, 100);
+      await sleep(1500);
+      await shot('09b-summary-progress');
+      await page.click('.notifications-toasts .monaco-button:has-text("Cancel")');
+      await until('the panel says cancelled', async () => /Cancelled/.test(await f.textContent('#status')), 15000, 100);
+      await shot('09c-summary-cancelled');
+      // close the unread file and its panel: its background reading would compete with the next steps
+      await command('View: Close All Editors');
+      await openFile('large.js');
+    });
+
+    await step('overlay follows scrolling in the 1 MB file', async () => {
+      await openFile('large.js');
+      await page.keyboard.press('Control+Alt+O');
+      await until('legend in the status bar', async () => /Importance/.test(await statusText()), 10000);
+      await gotoLine(9000);
+      await page.keyboard.press('Home');
+      const sel = '.monaco-editor .view-overlays [class*="TextEditorDecorationType"], .monaco-editor .view-lines [class*="TextEditorDecorationType"], .monaco-editor [class*="ced-"]';
+      await until('overlay decorations at line 9000', async () => (await page.$$(sel)).length > 10, 20000);
+      for (let i = 0; i < 3; i++) { await page.keyboard.press('PageDown'); await sleep(150); }
+      await until('overlay decorations after paging down', async () => (await page.$$(sel)).length > 10, 10000);
+      await sleep(300);
+      await shot('10b-overlay-large-file-scrolled');
+      await page.keyboard.press('Control+Alt+O');
+      await until('legend gone', async () => !/Importance ▁/.test(await statusText()), 10000);
+    });
+
     await step('keystroke-to-ghost-text latency, 1 MB file', async () => {
       await openFile('large.js');
       await gotoLine(20000);
@@ -286,18 +372,31 @@ async function main() {
 
     await step('status bar menu', async () => {
       await page.keyboard.press('Escape');
-      await page.click('.statusbar-item[id*="flowstate.status"], .statusbar-item:has-text("Flowstate")');
+      await page.locator('.statusbar-item', { hasText: /Flowstate (CPU|CUDA)/ }).first().click();
       await until('the menu', async () => /Inline completions/.test(norm(await page.textContent('.quick-input-widget'))), 10000);
+      await sleep(400); // the quick pick fades in
       await shot('12-status-menu');
       await page.keyboard.press('Escape');
     });
 
     await step('light theme: overlay and summary read in light colours', async () => {
-      await editUserSettings({ 'workbench.colorTheme': 'Default Light Modern' });
+      await editUserSettings({ 'workbench.colorTheme': 'Light Modern' });
       await until('light theme', async () => page.evaluate(() => document.querySelector('.monaco-workbench').classList.contains('vs')), 15000, 200);
       await openFile('small.ts');
+      await until('legend says Surprise', async () => /Surprise/.test(await statusText()), 10000);
       await sleep(800);
-      await shot('13-light-overlay');
+      await shot('13-light-overlay-surprise');
+      await hoverToken('distance');
+      await until('hover with predictions', async () => /The model expected/.test(norm(await page.textContent('.monaco-hover:not(.hidden)'))), 15000, 100);
+      await sleep(400);
+      await shot('13b-light-hover-surprise');
+      await page.mouse.move(5, 5);
+      await page.keyboard.press('Escape');
+      await command('Flowstate: Switch Overlay Mode');
+      await until('legend says Importance', async () => /Importance/.test(await statusText()), 10000);
+      await sleep(800);
+      await shot('13c-light-overlay-importance');
+      await legendTooltip('13d-light-legend');
       await command('Flowstate: Summarize File');
       await frameWith('#lines li a.ln');
       await sleep(1500);
@@ -312,7 +411,7 @@ async function main() {
           await until('error notification in the center', async () => /could not load the model/.test(norm(await page.textContent('.notifications-center'))), 10000, 200);
         });
       await shot('15-model-error');
-      await editUserSettings({ 'flowstate.modelPath': '' });
+      await editUserSettings({ 'flowstate.modelPath': undefined });
       await until('model back', async () => /Flowstate (CPU|CUDA)/.test(await statusText()), 60000, 200);
     });
   } catch (e) {
@@ -330,6 +429,16 @@ async function main() {
   }
   console.log(`${passed} passed, ${failed} failed`);
   process.exit(failed ? 1 : 0);
+}
+
+/** Hovers the overlay legend in the status bar and takes a screenshot of its tooltip. */
+async function legendTooltip(name) {
+  const item = page.locator('.statusbar-item:has-text("▁▃▅▇")').first();
+  await item.hover();
+  await until('the legend tooltip', async () => /level 4/.test(norm(await page.textContent('.monaco-hover:not(.hidden), .workbench-hover-container').catch(() => ''))), 10000, 100);
+  await sleep(400);
+  await shot(name);
+  await page.mouse.move(5, 5);
 }
 
 /** Moves the mouse over the first rendered occurrence of a word in the focused editor. */

@@ -85,6 +85,127 @@ describe('inline completions', function () {
     assert.strictEqual(ed.document.getText().slice(startOffset, startOffset + suggestion.length), suggestion);
   });
 
+  it('accept-word and accept-line take the ghost text piece by piece', async () => {
+    const a = await api();
+    const ed = await openEditor('small.ts');
+    a.completions.clearCache();
+    cursorAtLineEnd(ed, /^function main\(\) \{$/);
+    await vscode.commands.executeCommand('editor.action.insertLineAfter');
+    const since = Date.now();
+    await typeText('  console.log(pa');
+    const start = ed.document.offsetAt(ed.selection.active);
+    const got = await waitFor('a completion', () => (a.completions.events.lastResult && a.completions.events.lastResult.at >= since ? a.completions.events.lastResult : undefined), 30000);
+    const suggestion = got.text;
+    const inserted = () => ed.document.getText().slice(start, ed.document.offsetAt(ed.selection.active));
+    // accept the next word: retried until VS Code shows the ghost text (it renders asynchronously)
+    await waitFor('accept-word to insert', async () => {
+      await vscode.commands.executeCommand('editor.action.inlineSuggest.acceptNextWord');
+      if (inserted().length > 0) return true;
+      await vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
+      await sleep(100);
+      return false;
+    }, 15000, 50);
+    const word = inserted();
+    assert.ok(suggestion.startsWith(word), `accepted word ${JSON.stringify(word)} is the start of ${JSON.stringify(suggestion)}`);
+    assert.ok(word.length < suggestion.length || !/\W\w/.test(suggestion.trim()), `one word of ${JSON.stringify(suggestion)}, not all: ${JSON.stringify(word)}`);
+    if (word.length < suggestion.length) {
+      // the rest stays offered (VS Code keeps it or our typing-through cache answers), and accept-line takes it up to the line end
+      await waitFor('accept-line to insert more', async () => {
+        await vscode.commands.executeCommand('editor.action.inlineSuggest.acceptNextLine');
+        if (inserted().length > word.length) return true;
+        await vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
+        await sleep(100);
+        return false;
+      }, 15000, 50);
+      const line = inserted();
+      assert.ok(suggestion.startsWith(line), `accepted line ${JSON.stringify(line)} is the start of ${JSON.stringify(suggestion)}`);
+      assert.strictEqual(line, suggestion.split('\n')[0].length > word.length ? suggestion.split('\n')[0] : line, 'accept-line stops at the end of the first line');
+    }
+    await revert(ed);
+  });
+
+  it('a burst of keystrokes makes few engine requests; typing on cancels the request in flight', async () => {
+    const a = await api();
+    const ed = await openEditor('small.ts');
+    a.completions.clearCache();
+    cursorAtLineEnd(ed, /^function main\(\) \{$/);
+    await vscode.commands.executeCommand('editor.action.insertLineAfter');
+    await sleep(400);
+    const r0 = a.completions.events.requests;
+    const since = Date.now();
+    await typeText('  const total = path');
+    const got = await waitFor('a completion for the last keystroke', () => {
+      const r = a.completions.events.lastResult;
+      return r && r.at >= since && r.version === ed.document.version ? r : undefined;
+    }, 30000);
+    const made = a.completions.events.requests - r0;
+    assert.ok(made >= 1 && made <= 8, `${made} engine requests for 20 keystrokes typed in a burst`);
+    assert.ok(got.text.length > 0);
+    // A request in flight is cancelled by the next keystroke (VS Code cancels its token; the
+    // provider cancels the engine). Slow requests make this observable: a long time budget.
+    const cfg = vscode.workspace.getConfiguration('flowstate');
+    await cfg.update('completions.timeBudgetMs', 5000, vscode.ConfigurationTarget.Global);
+    await cfg.update('completions.maxTokens', 512, vscode.ConfigurationTarget.Global);
+    try {
+      let seen = false;
+      for (let attempt = 0; attempt < 8 && !seen; attempt++) {
+        a.completions.clearCache();
+        const c0 = a.completions.events.cancelled, q0 = a.completions.events.requests;
+        await typeText(' ');
+        // the moment a request is in flight, type on
+        const started = await waitFor('a request in flight', () => a.completions.events.requests > q0, 3000, 2).catch(() => false);
+        if (!started) continue;
+        const t = Date.now();
+        await typeText('x');
+        seen = await waitFor('the cancellation', () => a.completions.events.cancelled > c0, 2000, 2).then(() => true).catch(() => false);
+        if (seen) assert.ok(Date.now() - t < 1500, `cancelled ${Date.now() - t} ms after the keystroke`);
+      }
+      assert.ok(seen, 'a request in flight was cancelled by typing');
+    } finally {
+      await cfg.update('completions.timeBudgetMs', undefined, vscode.ConfigurationTarget.Global);
+      await cfg.update('completions.maxTokens', undefined, vscode.ConfigurationTarget.Global);
+    }
+    await revert(ed);
+  });
+
+  it('settings: completions off (globally or for the language) stop automatic requests; the command still triggers one', async () => {
+    const a = await api();
+    const ed = await openEditor('small.ts');
+    const cfg = vscode.workspace.getConfiguration('flowstate');
+    cursorAtLineEnd(ed, /^function main\(\) \{$/);
+    await vscode.commands.executeCommand('editor.action.insertLineAfter');
+    const quiet = async (what: string) => {
+      a.completions.clearCache();
+      const r0 = a.completions.events.requests;
+      await typeText('  let q');
+      await sleep(1200);
+      assert.strictEqual(a.completions.events.requests, r0, `no automatic request with ${what}`);
+      // the manual trigger command (Alt+\\) asks anyway
+      const since = Date.now();
+      await vscode.commands.executeCommand('flowstate.triggerCompletion');
+      await waitFor(`a manual completion with ${what}`, () => (a.completions.events.lastResult && a.completions.events.lastResult.at >= since ? true : undefined), 15000);
+      await vscode.commands.executeCommand('editor.action.inlineSuggest.hide');
+    };
+    try {
+      await cfg.update('completions.languages', { '*': true, typescript: false }, vscode.ConfigurationTarget.Global);
+      await quiet('typescript disabled');
+      await cfg.update('completions.languages', undefined, vscode.ConfigurationTarget.Global);
+      await vscode.commands.executeCommand('flowstate.toggleCompletions');
+      assert.strictEqual(vscode.workspace.getConfiguration('flowstate').get('completions.enable'), false);
+      await waitFor('the status bar to show completions off', () => /circle-slash/.test(a.statusBar.item.text), 5000);
+      await quiet('completions off');
+    } finally {
+      await cfg.update('completions.languages', undefined, vscode.ConfigurationTarget.Global);
+      await cfg.update('completions.enable', undefined, vscode.ConfigurationTarget.Global);
+    }
+    // back on: typing asks the engine again
+    a.completions.clearCache();
+    const r1 = a.completions.events.requests;
+    await typeText('u');
+    await waitFor('an automatic request again', () => a.completions.events.requests > r1, 10000);
+    await revert(ed);
+  });
+
   it('drops suggestions that only repeat the text after the cursor; line vs block shaping', async () => {
     const doc = await vscode.workspace.openTextDocument({ language: 'typescript', content: 'function f(a) {\n  return g(a);\n}\nconst x = 1;\n' });
     const mid = new vscode.Position(1, 11); // after "  return g(" with "a);" after the cursor

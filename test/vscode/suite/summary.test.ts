@@ -1,6 +1,6 @@
 import * as assert from 'assert';
 import * as vscode from 'vscode';
-import { api, closeAll, openEditor, report, waitFor } from './helpers';
+import { api, closeAll, openEditor, report, revert, waitFor } from './helpers';
 
 describe('summarize file', function () {
   this.timeout(600000);
@@ -36,5 +36,22 @@ describe('summarize file', function () {
       return e && e.document.uri.toString() === uri.toString() && e.selection.active.line === target ? e : undefined;
     });
     await waitFor('the line to be visible', () => ed.visibleRanges.some((r) => r.contains(new vscode.Position(target, 0))), 5000);
+  });
+
+  it('updates when the file changes', async () => {
+    const a = await api();
+    const ed = await openEditor('small.ts');
+    await vscode.commands.executeCommand('flowstate.summarizeFile');
+    const first = await waitFor('summary of small.ts', () => a.summary.dataFor(ed.document.uri), 60000, 50);
+    const marker = 'export const updatedByTheTest = 42;';
+    await ed.edit((e) => e.insert(new vscode.Position(ed.document.lineCount - 1, 0), `${marker}\n`));
+    const v = ed.document.version;
+    const next = await waitFor('a summary of the edited text', () => {
+      const d = a.summary.dataFor(ed.document.uri);
+      return d && d.summary.version === v ? d : undefined;
+    }, 30000, 50);
+    assert.ok(next.lineCount === first.lineCount + 1, `line count ${first.lineCount} -> ${next.lineCount}`);
+    assert.ok(next.bytes > first.bytes);
+    await revert(ed);
   });
 });
