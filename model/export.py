@@ -26,6 +26,7 @@ CONTRACT_PATH = os.path.join(HERE, "..", "models", "contract.json")
 TOKENIZER_PATH = os.path.join(HERE, "assets", "tokenizer.json")
 OPSET = 17
 DELTA_MAX_CHUNK = 64   # the delta rule's graph reads one block: its UT transform is C x C
+FLOW_MAX_CHUNK = 512   # Flow-Attention's graph is one unpadded block: quadratic in the chunk
 
 TINY = {
     # a sliding-window layer in the middle, as in the shipped models, so the tiny graphs cover every op
@@ -53,7 +54,15 @@ class ChunkGraph(torch.nn.Module):
 
 
 def max_chunk(cfg):
-    return DELTA_MAX_CHUNK if cfg.arch == "deltanet" else 0
+    return DELTA_MAX_CHUNK if cfg.arch == "deltanet" else FLOW_MAX_CHUNK
+
+
+def graph_model(lm):
+    """The same weights in the graph form (model.Config.graph_form): what gets exported."""
+    from model import LM, Config
+    g = LM(Config.from_dict(dict(lm.cfg.to_dict(), graph_form=True)))
+    g.load_state_dict(lm.state_dict())
+    return g.eval()
 
 
 def export_onnx(lm, path):
@@ -148,7 +157,7 @@ def parity_fixture(lm, path, seed=0, max_floats=4096):
     chunks = [torch.randint(5, lm.cfg.vocab_size, (n,), generator=g) for n in (7, 1, 40)]
     chunks[0][0] = 1   # a document starts with fim_prefix
     state = torch.zeros(lm.state_size())
-    graph = ChunkGraph(lm).eval()
+    graph = ChunkGraph(graph_model(lm)).eval()
     stride = lambda n: max(1, math.ceil(n / max_floats))   # noqa: E731
     ls, ss = stride(lm.cfg.vocab_size), stride(lm.state_size())
     steps = []
@@ -168,6 +177,7 @@ def write_model_folder(lm, out, name, training, fixture=None, fp16_weights=False
     lm = lm.float().eval().cpu()
     if fp16_weights:                       # round first, so PyTorch and the fixture see the same weights
         lm = lm.half().float()
+    lm = graph_model(lm)
     export_onnx(lm, os.path.join(out, "model.onnx"))
     if fp16_weights:
         store_weights_fp16(os.path.join(out, "model.onnx"))

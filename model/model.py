@@ -33,6 +33,9 @@ class Config:
     mlp_mult: int = 4
     conv_size: int = 4                # causal depthwise conv on q, k, v; 0 disables it
     block_size: int = 64              # block length of the chunked-parallel forms
+    graph_form: bool = False          # the exported graph's form: Flow-Attention's chunk as one
+                                      # unpadded block and direct local attention, so a short chunk
+                                      # costs what it holds (quadratic only up to max_chunk)
     flow_clamp: float = 5.0           # c in src = clamp(..., -c, c)
     delta_feature: str = "silu_l2"    # deltanet: silu_l2 (modern) | dpfp (seed)
     dpfp_nu: int = 1
@@ -98,7 +101,8 @@ def pad_time(x, block, dim):
 
 
 def causal_linear_attention(q, k, v, S0, block):
-    """y_i = q_i . (S0 + sum_{j<=i} k_j v_j^T), blocked: quadratic only inside blocks.
+    """y_i = q_i . (S0 + sum_{j<=i} k_j v_j^T), blocked: quadratic only inside blocks (block 0:
+    the whole chunk is one block, unpadded).
 
     q, k [B, H, T, d]; v [B, H, T, m]; S0 [B, H, d, m]. Returns y [B, H, T, m] and the
     state after the last token. Zero padding at the end never reaches earlier positions.
@@ -106,6 +110,9 @@ def causal_linear_attention(q, k, v, S0, block):
     B, H, T, d = q.shape
     m = v.shape[-1]
     S_end = S0 + k.transpose(-1, -2) @ v
+    if block == 0:                                                   # one block, no padding
+        mask = torch.ones(T, T, dtype=torch.bool, device=q.device).tril()
+        return ((q @ k.transpose(-1, -2)).masked_fill(~mask, 0.0) @ v) + q @ S0, S_end
     qb, kb, vb = (pad_time(t, block, 2) for t in (q, k, v))
     n = qb.shape[2] // block
     qb = qb.reshape(B, H, n, block, d)
@@ -186,7 +193,8 @@ class FlowAttention(nn.Module):
         with torch.autocast(device_type=x.device.type, enabled=False):
             qkv = qkv.float().reshape(B, T, 3, H, d).permute(2, 0, 3, 1, 4)   # [3, B, H, T, d]
             q, k, v = exact_sigmoid(qkv[0]), exact_sigmoid(qkv[1]), qkv[2]
-            y, scores, flow = flow_attention(q, k, v, st, pos, cfg.flow_clamp, cfg.block_size)
+            y, scores, flow = flow_attention(q, k, v, st, pos, cfg.flow_clamp,
+                                               0 if cfg.graph_form else cfg.block_size)
         new.update(flow)
         y = y.transpose(1, 2).reshape(B, T, D).type_as(x)
         return self.out(y), new, scores
@@ -448,7 +456,8 @@ class LocalAttention(nn.Module):
         keys = torch.cat([st["k"].to(k.dtype), k], dim=1)               # [B, W + T, D]
         vals = torch.cat([st["v"].to(v.dtype), v], dim=1)
         new = {"k": keys[:, T:].float(), "v": vals[:, T:].float()}
-        y = local_attention(q, keys, vals, pos, H, W, cfg.rope_base)
+        attend = local_attention_direct if cfg.graph_form else local_attention
+        y = attend(q, keys, vals, pos, H, W, cfg.rope_base)
         return self.out(y.type_as(x)), new, None
 
 
@@ -479,6 +488,25 @@ def local_attention(q, keys, vals, pos, H, W, base):
         att = att.masked_fill(~mask.unsqueeze(1), float("-inf")).softmax(-1)
         y = att @ vw.float()                                            # [B, H, n, W, d]
     y = y.reshape(B, H, n * W, d)[:, :, :T]
+    return y.transpose(1, 2).reshape(B, T, D)
+
+def local_attention_direct(q, keys, vals, pos, H, W, base):
+    """local_attention for a short chunk: every query against all W + T keys, masked (no
+    padding to whole windows, so a single token costs one row)."""
+    B, T, D = q.shape
+    d = D // H
+    idx = torch.arange(keys.shape[1], device=q.device, dtype=torch.float32)
+    qh = rope(q.reshape(B, T, H, d).transpose(1, 2), idx[W:], base)
+    kh = rope(keys.reshape(B, -1, H, d).transpose(1, 2), idx, base)
+    vh = vals.reshape(B, -1, H, d).transpose(1, 2)
+    with torch.autocast(device_type=q.device.type, enabled=False):
+        att = (qh.float() @ kh.float().transpose(-1, -2)) / math.sqrt(d)      # [B, H, T, W + T]
+        r = torch.arange(T, device=q.device)[:, None]
+        a = torch.arange(keys.shape[1], device=q.device)[None, :]
+        band = (a <= r + W) & (a >= r)
+        real = a[None] >= (W - pos.to(q.device).long())[:, None, None]         # [B, 1, W + T]
+        mask = band[None] & real
+        y = att.masked_fill(~mask.unsqueeze(1), float("-inf")).softmax(-1) @ vh.float()
     return y.transpose(1, 2).reshape(B, T, D)
 
 
