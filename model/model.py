@@ -305,9 +305,9 @@ def delta_block(q, k, v, beta, S):
     return y, u, S + k.transpose(-1, -2) @ u
 
 
-def delta_rule_chunked(q, k, v, beta, S, block):
-    """The delta rule over any T: the UT transforms of all blocks at once (parallel), then one
-    short recurrence over blocks for the state. Padded tokens get beta = 0, so they neither
+def delta_rule_chunked(q, k, v, beta, S, block, scan=None):
+    """The delta rule over any T: the UT transforms of all blocks at once, then the state at
+    each block's start (block_starts: an associative scan on the GPU, a loop on the CPU). Padded tokens get beta = 0, so they neither
     write nor disturb the state. Returns y, write strength, state."""
     T = q.shape[2]
     if T <= block:   # one block (the exported graph always takes this path: T <= max_chunk)
@@ -328,15 +328,37 @@ def delta_rule_chunked(q, k, v, beta, S, block):
     Tm = unit_lower_inverse(A) * bp.unsqueeze(-2)                       # all blocks at once
     Wy, Uy = Tm @ kp, Tm @ vp                                           # U' = Uy - Wy S per block
     qk = (qp @ kp.transpose(-1, -2)).masked_fill(~incl, 0.0)
-    ys, us = [], []
-    for i in range(n):
-        u = Uy[:, :, i] - Wy[:, :, i] @ S
-        ys.append(qp[:, :, i] @ S + qk[:, :, i] @ u)
-        us.append(u)
-        S = S + kp[:, :, i].transpose(-1, -2) @ u
-    y = torch.stack(ys, 2).reshape(B, H, n * C, dv)[:, :, :T]
-    u = torch.stack(us, 2).reshape(B, H, n * C, dv)[:, :, :T]
+    starts, S = block_starts(kp, Wy, Uy, S, scan=q.is_cuda if scan is None else scan)
+    u = Uy - Wy @ starts
+    y = (qp @ starts + qk @ u).reshape(B, H, n * C, dv)[:, :, :T]
+    u = u.reshape(B, H, n * C, dv)[:, :, :T]
     return y, u.norm(dim=-1), S
+
+
+def block_starts(kp, Wy, Uy, S, scan):
+    """Block i maps the state S -> A_i S + B_i (A_i = I - K_i^T W_i, B_i = K_i^T U_i). Returns the
+    state before every block [B, H, n, dk, dv] and after the last. scan=True composes the maps
+    with an associative (Hillis-Steele) scan: log2(n) batched steps, more arithmetic but no
+    per-block kernel launches, which is what limits training on a GPU; scan=False loops."""
+    n = kp.shape[2]
+    kt = kp.transpose(-1, -2)
+    if not scan:
+        starts = []
+        for i in range(n):
+            starts.append(S)
+            S = S + kt[:, :, i] @ (Uy[:, :, i] - Wy[:, :, i] @ S)
+        return torch.stack(starts, 2), S
+    A = torch.eye(kp.shape[-1], dtype=kp.dtype, device=kp.device) - kt @ Wy   # [B, H, n, dk, dk]
+    Bm = kt @ Uy                                                              # [B, H, n, dk, dv]
+    off = 1
+    while off < n:                                                            # inclusive prefix
+        A_cur, A_prev = A[:, :, off:], A[:, :, :-off]
+        Bm = torch.cat([Bm[:, :, :off], A_cur @ Bm[:, :, :-off] + Bm[:, :, off:]], 2)
+        A = torch.cat([A[:, :, :off], A_cur @ A_prev], 2)
+        off *= 2
+    S0 = S.unsqueeze(2)
+    starts = torch.cat([S0, A[:, :, :-1] @ S0 + Bm[:, :, :-1]], 2)
+    return starts, A[:, :, -1] @ S + Bm[:, :, -1]
 
 
 class FastAttention(nn.Module):

@@ -113,13 +113,14 @@ def test_flow_attention_matches_naive(T, block):
             assert rel_err(comp[b, h], rc) < 1e-5
 
 
+@pytest.mark.parametrize("scan", [False, True], ids=["loop", "scan"])
 @pytest.mark.parametrize("T,block", [(1, 8), (29, 8), (64, 16), (70, 32)])
-def test_delta_rule_matches_naive(T, block):
+def test_delta_rule_matches_naive(T, block, scan):
     B, H, d = 2, 2, 8
     k = torch.nn.functional.normalize(torch.randn(B, H, T, d), dim=-1)
     q = torch.nn.functional.normalize(torch.randn(B, H, T, d), dim=-1)
     v = torch.randn(B, H, T, d); beta = torch.sigmoid(torch.randn(B, H, T))
-    y, strength, W = delta_rule_chunked(q, k, v, beta, torch.zeros(B, H, d, d), block)
+    y, strength, W = delta_rule_chunked(q, k, v, beta, torch.zeros(B, H, d, d), block, scan=scan)
     for b in range(B):
         for h in range(H):
             ry, rs, rW = naive_delta(q[b, h].double(), k[b, h].double(), v[b, h].double(), beta[b, h].double())
