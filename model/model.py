@@ -37,6 +37,8 @@ class Config:
                                       # unpadded block and direct local attention, so a short chunk
                                       # costs what it holds (quadratic only up to max_chunk)
     flow_clamp: float = 5.0           # c in src = clamp(..., -c, c)
+    flow_half_lives: tuple = ()       # per head: every running sum of Flow-Attention decays with this
+                                      # half-life in tokens (0: no decay, the whole file); () none
     delta_feature: str = "silu_l2"    # deltanet: silu_l2 (modern) | dpfp (seed)
     dpfp_nu: int = 1
     rope_base: float = 10000.0
@@ -50,12 +52,14 @@ class Config:
     def to_dict(self):
         d = asdict(self)
         d["local_layers"] = list(self.local_layers)
+        d["flow_half_lives"] = list(self.flow_half_lives)
         return d
 
     @classmethod
     def from_dict(cls, d):
         d = dict(d)
         d["local_layers"] = tuple(d.get("local_layers", ()))
+        d["flow_half_lives"] = tuple(d.get("flow_half_lives", ()))
         return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
 
 
@@ -173,10 +177,17 @@ class FlowAttention(nn.Module):
         self.qkv = nn.Linear(D, 3 * D, bias=False)
         self.conv = ShortConv(3 * D, cfg.conv_size) if cfg.conv_size > 1 else None
         self.out = nn.Linear(D, D, bias=False)
+        lg = None
+        if cfg.flow_half_lives:
+            assert len(cfg.flow_half_lives) == H, "one half-life per head"
+            lg = torch.tensor([-math.log(2.0) / h if h > 0 else 0.0 for h in cfg.flow_half_lives])
+        self.register_buffer("log_gamma", lg, persistent=False)   # fixed by the config, not a weight
 
     def state_shapes(self):
         H, d, D = self.cfg.n_head, self.cfg.d_head, self.cfg.d_model
         shapes = {"cumk": (H, d), "cumq": (H, d), "ko": (H, d), "qi": (H, d), "e": (H,), "s": (H, d, d)}
+        if self.log_gamma is not None:
+            shapes["count"] = (H,)                     # the decayed number of tokens read
         if self.conv is not None:
             shapes["conv"] = (self.cfg.conv_size - 1, 3 * D)
         return shapes
@@ -193,8 +204,11 @@ class FlowAttention(nn.Module):
         with torch.autocast(device_type=x.device.type, enabled=False):
             qkv = qkv.float().reshape(B, T, 3, H, d).permute(2, 0, 3, 1, 4)   # [3, B, H, T, d]
             q, k, v = exact_sigmoid(qkv[0]), exact_sigmoid(qkv[1]), qkv[2]
-            y, scores, flow = flow_attention(q, k, v, st, pos, cfg.flow_clamp,
-                                               0 if cfg.graph_form else cfg.block_size)
+            block = 0 if cfg.graph_form else cfg.block_size
+            if self.log_gamma is None:
+                y, scores, flow = flow_attention(q, k, v, st, pos, cfg.flow_clamp, block)
+            else:
+                y, scores, flow = decayed_flow_attention(q, k, v, st, self.log_gamma, cfg.flow_clamp, block)
         new.update(flow)
         y = y.transpose(1, 2).reshape(B, T, D).type_as(x)
         return self.out(y), new, scores
@@ -230,6 +244,81 @@ def flow_attention(q, k, v, st, pos, clamp, block):
     y = y * alloc.unsqueeze(-1)
     new = {"cumk": cum_k[:, :, -1], "cumq": cum_q[:, :, -1], "ko": ko[:, :, -1], "qi": qi[:, :, -1],
            "e": e[:, :, -1], "s": s}
+    return y, comp, new
+
+
+def decay_matrix(log_gamma, C, step=1):
+    """[H, C, C]: gamma^(step (i - j)) for j <= i, else 0."""
+    i = torch.arange(C, device=log_gamma.device, dtype=torch.float32)
+    diff = i[:, None] - i[None, :]
+    return torch.exp(log_gamma.view(-1, 1, 1) * step * diff.clamp(min=0)) * (diff >= 0).float()
+
+
+def decayed_cumsum(x, log_gamma, init, block):
+    """out_t = sum_{i<=t} gamma^(t-i) x_i + gamma^(t+1) init, per head (gamma = exp(log_gamma)).
+    x [B, H, T, F]; init [B, H, F]. Blocked like causal_linear_attention (block 0: one block):
+    decay matrices inside blocks, and across blocks over the block totals."""
+    B, H, T, F = x.shape
+    xb = x if block == 0 else pad_time(x, block, 2)
+    C = T if block == 0 else block
+    n = xb.shape[2] // C
+    xb = xb.reshape(B, H, n, C, F)
+    within = decay_matrix(log_gamma, C)[None, :, None] @ xb                # [B, H, n, C, F]
+    before = decay_matrix(log_gamma, n, C)[None] @ within[:, :, :, -1]   # inclusive block prefix
+    b = torch.arange(n, device=x.device, dtype=torch.float32)
+    carry = torch.cat([torch.zeros_like(before[:, :, :1]), before[:, :, :-1]], 2) \
+        + torch.exp(log_gamma.view(H, 1) * C * b)[None, :, :, None] * init.unsqueeze(2)
+    i = torch.arange(1, C + 1, device=x.device, dtype=torch.float32)
+    out = within + torch.exp(log_gamma.view(H, 1) * i).view(1, H, 1, C, 1) * carry.unsqueeze(3)
+    return out.reshape(B, H, n * C, F)[:, :, :T]
+
+
+def decayed_linear_attention(q, k, v, S0, log_gamma, block):
+    """y_i = q_i . S_i, S_i = sum_{j<=i} gamma^(i-j) k_j v_j^T + gamma^(i+1) S0, per head."""
+    B, H, T, d = q.shape
+    m = v.shape[-1]
+    lg = log_gamma.view(1, H, 1, 1)
+    j = torch.arange(T, device=q.device, dtype=torch.float32).view(1, 1, T, 1)
+    S_end = (k * torch.exp(lg * (T - 1 - j))).transpose(-1, -2) @ v + torch.exp(lg * T) * S0
+    C = T if block == 0 else block
+    qb, kb, vb = (t if block == 0 else pad_time(t, block, 2) for t in (q, k, v))
+    n = qb.shape[2] // C
+    qb, kb, vb = qb.reshape(B, H, n, C, d), kb.reshape(B, H, n, C, d), vb.reshape(B, H, n, C, m)
+    D = decay_matrix(log_gamma, C)[None, :, None]                          # [1, H, 1, C, C]
+    intra = ((qb @ kb.transpose(-1, -2)) * D) @ vb
+    i = torch.arange(C, device=q.device, dtype=torch.float32)
+    to_end = torch.exp(log_gamma.view(1, H, 1, 1) * (C - 1 - i).view(1, 1, C, 1))   # [1, H, C, 1]
+    block_kv = (kb * to_end.unsqueeze(2)).transpose(-1, -2) @ vb          # [B, H, n, d, m]
+    P = (decay_matrix(log_gamma, n, C)[None] @ block_kv.reshape(B, H, n, d * m)).reshape(B, H, n, d, m)
+    bi = torch.arange(n, device=q.device, dtype=torch.float32)
+    start = torch.cat([torch.zeros_like(P[:, :, :1]), P[:, :, :-1]], 2) \
+        + torch.exp(log_gamma.view(1, H, 1, 1, 1) * C * bi.view(1, 1, n, 1, 1)) * S0.unsqueeze(2)
+    from_start = torch.exp(log_gamma.view(1, H, 1, 1) * (i + 1).view(1, 1, C, 1)).unsqueeze(2)  # [1, H, 1, C, 1]
+    y = intra + (qb * from_start) @ start
+    return y.reshape(B, H, n * C, m)[:, :, :T], S_end
+
+
+def decayed_flow_attention(q, k, v, st, log_gamma, clamp, block):
+    """flow_attention with every running sum decayed per head (gamma = 1 is the plain form); the
+    token count t becomes the decayed count, kept in the state."""
+    B, H, T, d = q.shape
+    dcs = lambda x, init: decayed_cumsum(x, log_gamma, init, block)          # noqa: E731
+    t = dcs(torch.ones(B, H, T, 1, device=q.device), st["count"].unsqueeze(-1))[..., 0]   # [B, H, T]
+    cum_k, cum_q = dcs(k, st["cumk"]), dcs(q, st["cumq"])
+    incoming = 1.0 / ((q + EPS) * (cum_k + EPS)).sum(-1)
+    outgoing = 1.0 / ((k + EPS) * (cum_q + EPS)).sum(-1)
+    ko = dcs(k * (outgoing * t).unsqueeze(-1), st["ko"])
+    qi = dcs(q * (incoming * t).unsqueeze(-1), st["qi"])
+    sink = ((q + EPS) * (ko + EPS)).sum(-1) / t
+    src = (((k + EPS) * (qi + EPS)).sum(-1) / t).clamp(-clamp, clamp)
+    alloc = torch.sigmoid(sink)
+    exp_src = torch.exp(src)
+    e = dcs(exp_src.unsqueeze(-1), st["e"].unsqueeze(-1))[..., 0]
+    comp = exp_src / e * t
+    y, s = decayed_linear_attention(q * incoming.unsqueeze(-1), k, v * comp.unsqueeze(-1), st["s"], log_gamma, block)
+    y = y * alloc.unsqueeze(-1)
+    new = {"cumk": cum_k[:, :, -1], "cumq": cum_q[:, :, -1], "ko": ko[:, :, -1], "qi": qi[:, :, -1],
+           "e": e[:, :, -1], "s": s, "count": t[:, :, -1]}
     return y, comp, new
 
 

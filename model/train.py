@@ -87,6 +87,7 @@ def main():
     ap.add_argument("--block", type=int, default=64)
     ap.add_argument("--local-layers", default="", help="comma-separated layers with sliding-window attention")
     ap.add_argument("--window", type=int, default=64)
+    ap.add_argument("--flow-half-lives", default="", help="comma-separated, one per head (0: no decay)")
     ap.add_argument("--seq", type=int, default=8192)
     ap.add_argument("--batch", type=int, default=8, help="rows per GPU")
     ap.add_argument("--tokens", type=float, default=2e8, help="training tokens in all")
@@ -116,7 +117,8 @@ def main():
 
     cfg = Config(arch=a.arch, d_model=a.d_model, n_layer=a.layers, n_head=a.heads, block_size=a.block,
                  delta_feature=a.delta_feature, dpfp_nu=a.dpfp_nu, window=a.window,
-                 local_layers=tuple(int(i) for i in a.local_layers.split(",") if i != ""))
+                 local_layers=tuple(int(i) for i in a.local_layers.split(",") if i != ""),
+                 flow_half_lives=tuple(float(h) for h in a.flow_half_lives.split(",") if h != ""))
     lm = LM(cfg).to(device)
     stateful = a.arch != "transformer"
     decay = [p for n, p in lm.named_parameters() if p.dim() >= 2]

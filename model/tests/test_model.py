@@ -9,7 +9,8 @@ import random
 import pytest
 import torch
 
-from model import LM, Config, flow_attention, delta_rule_chunked, unit_lower_inverse, dpfp, local_attention
+from model import LM, Config, flow_attention, delta_rule_chunked, unit_lower_inverse, dpfp, local_attention, \
+    decayed_flow_attention
 
 torch.manual_seed(0)
 
@@ -20,25 +21,27 @@ def rel_err(a, b):
 
 # ---------------------------------------------------------------- naive references
 
-def naive_flow(q, k, v, clamp, eps=1e-6):
-    """One head, token by token, straight from the formulas. q, k [T, d], v [T, m] (float64)."""
+def naive_flow(q, k, v, clamp, eps=1e-6, gamma=1.0):
+    """One head, token by token, straight from the formulas. q, k [T, d], v [T, m] (float64).
+    gamma < 1: every running sum (and the token count t) decays by gamma per token."""
     T, d = q.shape
     cumk = torch.zeros(d, dtype=torch.float64); cumq = torch.zeros(d, dtype=torch.float64)
     ko = torch.zeros(d, dtype=torch.float64); qi = torch.zeros(d, dtype=torch.float64)
     S = torch.zeros(d, v.shape[1], dtype=torch.float64); E = 0.0
     ys, comps = [], []
+    t = 0.0
     for i in range(T):
-        t = i + 1
-        cumk = cumk + k[i]; cumq = cumq + q[i]
+        t = gamma * t + 1
+        cumk = gamma * cumk + k[i]; cumq = gamma * cumq + q[i]
         I = 1.0 / torch.dot(q[i] + eps, cumk + eps)
         O = 1.0 / torch.dot(k[i] + eps, cumq + eps)
-        ko = ko + k[i] * (O * t)
-        qi = qi + q[i] * (I * t)
+        ko = gamma * ko + k[i] * (O * t)
+        qi = gamma * qi + q[i] * (I * t)
         sink = torch.dot(q[i] + eps, ko + eps) / t
         src = torch.clamp(torch.dot(k[i] + eps, qi + eps) / t, -clamp, clamp)
-        E = E + math.exp(src)
+        E = gamma * E + math.exp(src)
         comp = math.exp(src) / E * t
-        S = S + torch.outer(k[i], comp * v[i])
+        S = gamma * S + torch.outer(k[i], comp * v[i])
         ys.append(torch.sigmoid(sink) * ((q[i] * I) @ S))
         comps.append(comp)
     return torch.stack(ys), torch.tensor(comps, dtype=torch.float64)
@@ -113,6 +116,29 @@ def test_flow_attention_matches_naive(T, block):
             assert rel_err(comp[b, h], rc) < 1e-5
 
 
+@pytest.mark.parametrize("T,block", [(1, 8), (37, 8), (100, 16), (40, 0)])
+def test_decayed_flow_attention_matches_naive(T, block):
+    B, H, d = 2, 3, 8
+    half_lives = [2.0, 0.0, 9.0]                       # fast decay, none, slow decay
+    log_gamma = torch.tensor([-math.log(2) / h if h else 0.0 for h in half_lives])
+    q = torch.sigmoid(torch.randn(B, H, T, d)); k = torch.sigmoid(torch.randn(B, H, T, d))
+    v = torch.randn(B, H, T, d)
+    st = {"cumk": torch.zeros(B, H, d), "cumq": torch.zeros(B, H, d), "ko": torch.zeros(B, H, d),
+          "qi": torch.zeros(B, H, d), "e": torch.zeros(B, H), "s": torch.zeros(B, H, d, d), "count": torch.zeros(B, H)}
+    y, comp, new = decayed_flow_attention(q, k, v, st, log_gamma, 5.0, block)
+    for b in range(B):
+        for h in range(H):
+            g = math.exp(log_gamma[h].item())
+            ry, rc = naive_flow(q[b, h].double(), k[b, h].double(), v[b, h].double(), 5.0, gamma=g)
+            assert rel_err(y[b, h], ry) < 1e-5, (b, h)
+            assert rel_err(comp[b, h], rc) < 1e-5
+    if block:   # the plain form is the special case gamma = 1
+        flat = {n: t for n, t in st.items() if n != "count"}
+        y0, c0, _ = flow_attention(q, k, v, flat, torch.zeros(B), 5.0, block)
+        y1, c1, _ = decayed_flow_attention(q, k, v, st, torch.zeros(H), 5.0, block)
+        assert rel_err(y1, y0) < 1e-5 and rel_err(c1, c0) < 1e-5
+
+
 @pytest.mark.parametrize("scan", [False, True], ids=["loop", "scan"])
 @pytest.mark.parametrize("T,block", [(1, 8), (29, 8), (64, 16), (70, 32)])
 def test_delta_rule_matches_naive(T, block, scan):
@@ -155,14 +181,17 @@ CONFIGS = [
     Config(arch="fastformer", vocab_size=97, d_model=32, n_layer=2, n_head=4, block_size=8),
     Config(arch="flowformer", vocab_size=97, d_model=32, n_layer=3, n_head=4, block_size=8, local_layers=(1,), window=8),
     Config(arch="deltanet", vocab_size=97, d_model=32, n_layer=2, n_head=4, block_size=8, local_layers=(0,), window=4),
+    Config(arch="flowformer", vocab_size=97, d_model=32, n_layer=2, n_head=4, block_size=8, flow_half_lives=(3.0, 0.0, 12.0, 0.0)),
 ]
 
 
-def test_inference_graph_form_equals_training_form():
+@pytest.mark.parametrize("half_lives", [(), (4.0, 0.0, 16.0, 0.0)], ids=["plain", "decayed"])
+def test_inference_graph_form_equals_training_form(half_lives):
     """graph_form (the exported graph: one unpadded block, direct local attention) computes
     what the blocked training form computes, chunk by chunk with the state carried."""
     torch.manual_seed(3)
-    base = Config(arch="flowformer", vocab_size=97, d_model=32, n_layer=3, n_head=4, block_size=8, local_layers=(1,), window=8)
+    base = Config(arch="flowformer", vocab_size=97, d_model=32, n_layer=3, n_head=4, block_size=8, local_layers=(1,), window=8,
+                  flow_half_lives=half_lives)
     train_lm = LM(base).eval()
     graph_lm = LM(Config.from_dict(dict(base.to_dict(), graph_form=True))).eval()
     graph_lm.load_state_dict(train_lm.state_dict())
@@ -187,7 +216,7 @@ def run_in_pieces(lm, tokens, cuts):
     return outs, state
 
 
-@pytest.mark.parametrize("cfg", CONFIGS, ids=lambda c: f"{c.arch}-{c.delta_feature}-local{list(c.local_layers)}")
+@pytest.mark.parametrize("cfg", CONFIGS, ids=lambda c: f"{c.arch}-{c.delta_feature}-local{list(c.local_layers)}-decay{list(c.flow_half_lives)}")
 def test_chunked_equals_recurrent_equals_random_splits(cfg):
     torch.manual_seed(1)
     lm = LM(cfg).eval()
