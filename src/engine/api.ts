@@ -70,6 +70,8 @@ export interface CompletionRequest {
   /** Lines after the cursor given to the model as the fill-in-the-middle suffix (0 = none). */
   suffixLines: number;
   seed?: number;
+  /** Stop where the text starts to loop (the same few tokens over and over); default true. */
+  stopOnRepetition?: boolean;
 }
 
 export interface CompletionResult {
@@ -79,7 +81,7 @@ export interface CompletionResult {
   msToState: number;
   msToFirstToken: number;
   msTotal: number;
-  stoppedBy: 'max_tokens' | 'time' | 'stop_string' | 'indent' | 'end_of_text' | 'line_end' | 'cancelled';
+  stoppedBy: 'max_tokens' | 'time' | 'stop_string' | 'indent' | 'end_of_text' | 'line_end' | 'repetition' | 'cancelled';
 }
 
 /** Per-token scores for a range of the document (only what has been read). */

@@ -108,7 +108,7 @@ export class Completer {
       state = out.state; logits = out.logits;
     }
     const rng = seededRng(req.seed ?? (Date.now() & 0x7fffffff));
-    const spec = { stopStrings: req.stopStrings ?? [], mode: req.mode, cursorIndent: indentWidth(lineText) };
+    const spec = { stopStrings: req.stopStrings ?? [], mode: req.mode, cursorIndent: indentWidth(lineText), stopOnRepetition: req.stopOnRepetition };
     const bytes: number[] = [];
     let tokens = 0;
     let msToFirstToken = 0;

@@ -1,7 +1,24 @@
 // Where a completion stops, judged on its text so far: stop strings, the end of the line in
-// 'line' mode, a line indented less than the cursor's in 'block' mode.
+// 'line' mode, a line indented less than the cursor's in 'block' mode, and a loop (a small
+// model decoding greedily falls into repeating the same few tokens).
 
-export type TextStop = 'stop_string' | 'line_end' | 'indent';
+export type TextStop = 'stop_string' | 'line_end' | 'indent' | 'repetition';
+
+/** Where the text ends in a loop: the same unit (with a letter or digit in it) three times in a
+ *  row, or four for units under 8 characters; returns the length to keep (up to the end of the
+ *  run's first unit), or -1. */
+export function repetitionCut(text: string, maxUnit = 200): number {
+  for (let unit = 2; unit <= maxUnit && unit * 3 <= text.length; unit++) {
+    const times = unit < 8 ? 4 : 3;
+    if (unit * times > text.length) continue;
+    const last = text.slice(text.length - unit);
+    if (!/[\p{L}\p{N}]/u.test(last)) continue;
+    let k = 1;
+    while ((k + 1) * unit <= text.length && text.slice(text.length - (k + 1) * unit, text.length - k * unit) === last) k++;
+    if (k >= times) return text.length - (k - 1) * unit;
+  }
+  return -1;
+}
 
 export function indentWidth(line: string, tabSize = 4): number {
   let w = 0;
@@ -18,6 +35,8 @@ export interface StopSpec {
   mode: 'line' | 'block';
   /** Indentation of the cursor's line. */
   cursorIndent: number;
+  /** Cut a loop (repetitionCut); default true. */
+  stopOnRepetition?: boolean;
 }
 
 /** Returns the text cut where it must stop, or undefined to go on. */
@@ -31,6 +50,8 @@ export function checkStop(text: string, s: StopSpec): { text: string; reason: Te
     const i = text.indexOf(stop);
     if (i >= 0) consider(i, 'stop_string');
   }
+  const loop = s.stopOnRepetition === false ? -1 : repetitionCut(text);
+  if (loop >= 0) consider(loop, 'repetition');
   if (s.mode === 'line') {
     // the first line end after some text (a completion at a line's end may start on the next line)
     let i = text.indexOf('\n');

@@ -7,7 +7,7 @@ import { EngineClient, EngineCrashedError } from '../../src/engine/client';
 import { engine, sampleSource, TINY } from './helpers';
 
 const req = (offset: number, extra: Partial<CompletionRequest> = {}): CompletionRequest =>
-  ({ uri: 'doc', version: 2, offset, maxTokens: 6, temperature: 0, topP: 1, timeBudgetMs: 60_000, mode: 'block', suffixLines: 2, ...extra });
+  ({ uri: 'doc', version: 2, offset, maxTokens: 6, temperature: 0, topP: 1, timeBudgetMs: 60_000, mode: 'block', suffixLines: 2, stopOnRepetition: false, ...extra }); // long runs of the random tiny model loop
 
 describe('engine process (EngineClient)', function () {
   this.timeout(60_000);

@@ -9,7 +9,8 @@ import { completeUtf8Prefix, decodeUtf8 } from '../../src/engine/utf';
 import { engine, sampleSource, TINY } from './helpers';
 
 function req(offset: number, extra: Partial<CompletionRequest> = {}): CompletionRequest {
-  return { uri: 'doc', version: 1, offset, maxTokens: 8, temperature: 0, topP: 1, timeBudgetMs: 60_000, mode: 'block', suffixLines: 0, ...extra };
+  // loops are not cut here: these tests compare with plain greedy decoding by hand
+  return { uri: 'doc', version: 1, offset, maxTokens: 8, temperature: 0, topP: 1, timeBudgetMs: 60_000, mode: 'block', suffixLines: 0, stopOnRepetition: false, ...extra };
 }
 
 /** Greedy decoding by hand: feed `prompt`, then argmax (with an optional byte prefix constraint). */
@@ -113,6 +114,11 @@ describe('decoding', function () {
     assert.deepStrictEqual(checkStop('a\n      b\n\n    c\n  }', { ...spec, mode: 'block' }), { text: 'a\n      b\n\n    c', reason: 'indent' });
     assert.strictEqual(checkStop('a\n\t b', { ...spec, mode: 'block' }), undefined);
     assert.deepStrictEqual(checkStop('xy END z', { stopStrings: ['END', ' z'], cursorIndent: 0, mode: 'block' }), { text: 'xy ', reason: 'stop_string' });
+    const loop = 'def _get_view' + '_class_view'.repeat(5);
+    assert.deepStrictEqual(checkStop(loop, { ...spec, mode: 'line' }), { text: 'def _get_view_class_view', reason: 'repetition' });
+    assert.deepStrictEqual(checkStop('x = f(a)\nx = f(a)\nx = f(a)\n', { ...spec, mode: 'block', cursorIndent: 0 }), { text: 'x = f(a)\n', reason: 'repetition' });
+    assert.strictEqual(checkStop('# ==================', { ...spec, mode: 'line' }), undefined, 'punctuation runs are not loops');
+    assert.strictEqual(checkStop('[0, 0, 0]', { ...spec, mode: 'line' }), undefined, 'three short units are not yet a loop');
     assert.strictEqual(fitMiddle('a, b)\n', ')'), 'a, b');
     assert.strictEqual(fitMiddle('a, b)\n', ''), 'a, b)');
     assert.strictEqual(fitMiddle('x\n', ' y'), 'x');
