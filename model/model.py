@@ -43,11 +43,19 @@ class Config:
     dpfp_nu: int = 1
     rope_base: float = 10000.0
     local_layers: tuple = ()          # layers that use sliding-window softmax attention instead
+    local_heads: int = 0              # in the other recurrent layers, this many of the n_head heads
+                                      # are sliding-window softmax heads beside the recurrent ones
+    head_dim: int = 0                 # 0: d_model // n_head
     window: int = 64                  # tokens before the current one a local layer sees
 
     @property
     def d_head(self):
-        return self.d_model // self.n_head
+        return self.head_dim or self.d_model // self.n_head
+
+    @property
+    def inner(self):
+        """Width of a mixer's heads together (d_model unless the heads are split, see local_heads)."""
+        return self.n_head * self.d_head
 
     def to_dict(self):
         d = asdict(self)
@@ -173,10 +181,10 @@ class FlowAttention(nn.Module):
     def __init__(self, cfg):
         super().__init__()
         self.cfg = cfg
-        D, H, d = cfg.d_model, cfg.n_head, cfg.d_head
-        self.qkv = nn.Linear(D, 3 * D, bias=False)
-        self.conv = ShortConv(3 * D, cfg.conv_size) if cfg.conv_size > 1 else None
-        self.out = nn.Linear(D, D, bias=False)
+        D, H, d, I = cfg.d_model, cfg.n_head, cfg.d_head, cfg.inner
+        self.qkv = nn.Linear(D, 3 * I, bias=False)
+        self.conv = ShortConv(3 * I, cfg.conv_size) if cfg.conv_size > 1 else None
+        self.out = nn.Linear(I, D, bias=False)
         lg = None
         if cfg.flow_half_lives:
             assert len(cfg.flow_half_lives) == H, "one half-life per head"
@@ -184,12 +192,12 @@ class FlowAttention(nn.Module):
         self.register_buffer("log_gamma", lg, persistent=False)   # fixed by the config, not a weight
 
     def state_shapes(self):
-        H, d, D = self.cfg.n_head, self.cfg.d_head, self.cfg.d_model
+        H, d, I = self.cfg.n_head, self.cfg.d_head, self.cfg.inner
         shapes = {"cumk": (H, d), "cumq": (H, d), "ko": (H, d), "qi": (H, d), "e": (H,), "s": (H, d, d)}
         if self.log_gamma is not None:
             shapes["count"] = (H,)                     # the decayed number of tokens read
         if self.conv is not None:
-            shapes["conv"] = (self.cfg.conv_size - 1, 3 * D)
+            shapes["conv"] = (self.cfg.conv_size - 1, 3 * I)
         return shapes
 
     def forward(self, x, st, pos):
@@ -210,7 +218,7 @@ class FlowAttention(nn.Module):
             else:
                 y, scores, flow = decayed_flow_attention(q, k, v, st, self.log_gamma, cfg.flow_clamp, block)
         new.update(flow)
-        y = y.transpose(1, 2).reshape(B, T, D).type_as(x)
+        y = y.transpose(1, 2).reshape(B, T, cfg.inner).type_as(x)
         return self.out(y), new, scores
 
 
@@ -335,13 +343,13 @@ class DeltaRule(nn.Module):
     def __init__(self, cfg):
         super().__init__()
         self.cfg = cfg
-        D, H = cfg.d_model, cfg.n_head
-        self.qkv = nn.Linear(D, 3 * D, bias=False)
+        D, H, I = cfg.d_model, cfg.n_head, cfg.inner
+        self.qkv = nn.Linear(D, 3 * I, bias=False)
         self.beta = nn.Linear(D, H, bias=True)
         modern = cfg.delta_feature == "silu_l2"
-        self.conv = ShortConv(3 * D, cfg.conv_size) if (modern and cfg.conv_size > 1) else None
+        self.conv = ShortConv(3 * I, cfg.conv_size) if (modern and cfg.conv_size > 1) else None
         self.norm = RMSNorm(cfg.d_head) if modern else None
-        self.out = nn.Linear(D, D, bias=False)
+        self.out = nn.Linear(I, D, bias=False)
 
     @property
     def d_key(self):
@@ -352,7 +360,7 @@ class DeltaRule(nn.Module):
         c = self.cfg
         shapes = {"w": (c.n_head, self.d_key, c.d_head)}
         if self.conv is not None:
-            shapes["conv"] = (c.conv_size - 1, 3 * c.d_model)
+            shapes["conv"] = (c.conv_size - 1, 3 * c.inner)
         return shapes
 
     def features(self, q, k, v):
@@ -377,7 +385,7 @@ class DeltaRule(nn.Module):
         new["w"] = w
         if self.norm is not None:
             y = self.norm(y)
-        y = y.transpose(1, 2).reshape(B, T, D).type_as(x)
+        y = y.transpose(1, 2).reshape(B, T, cfg.inner).type_as(x)
         return self.out(y), new, strength
 
 
@@ -551,19 +559,19 @@ class LocalAttention(nn.Module):
     def __init__(self, cfg):
         super().__init__()
         self.cfg = cfg
-        D = cfg.d_model
-        self.qkv = nn.Linear(D, 3 * D, bias=False)
-        self.out = nn.Linear(D, D, bias=False)
+        D, I = cfg.d_model, cfg.inner
+        self.qkv = nn.Linear(D, 3 * I, bias=False)
+        self.out = nn.Linear(I, D, bias=False)
 
     def state_shapes(self):
-        W, D = self.cfg.window, self.cfg.d_model
-        return {"k": (W, D), "v": (W, D)}
+        W, I = self.cfg.window, self.cfg.inner
+        return {"k": (W, I), "v": (W, I)}
 
     def forward(self, x, st, pos):
         cfg = self.cfg
         B, T, D = x.shape
         H, d, W = cfg.n_head, cfg.d_head, cfg.window
-        q, k, v = self.qkv(x).split(D, dim=-1)
+        q, k, v = self.qkv(x).split(cfg.inner, dim=-1)
         keys = torch.cat([st["k"].to(k.dtype), k], dim=1)               # [B, W + T, D]
         vals = torch.cat([st["v"].to(v.dtype), v], dim=1)
         new = {"k": keys[:, T:].float(), "v": vals[:, T:].float()}
@@ -620,6 +628,31 @@ def local_attention_direct(q, keys, vals, pos, H, W, base):
         y = att.masked_fill(~mask.unsqueeze(1), float("-inf")).softmax(-1) @ vh.float()
     return y.transpose(1, 2).reshape(B, T, D)
 
+class HeadSplit(nn.Module):
+    """A layer whose heads are split: n_head - local_heads recurrent heads (Flow-Attention or the
+    delta rule) and local_heads sliding-window softmax heads, side by side on the same input, so
+    every layer sees the last tokens exactly and the whole file through the recurrent heads."""
+
+    LOCAL = "local_"   # prefix of the window heads' state tensors
+
+    def __init__(self, cfg, arch):
+        super().__init__()
+        H, L = cfg.n_head, cfg.local_heads
+        assert 0 < L < H, "local_heads must leave recurrent heads"
+        base = dict(cfg.to_dict(), head_dim=cfg.d_head, local_heads=0)
+        self.main = MIXERS[arch](Config.from_dict(dict(base, n_head=H - L)))
+        self.local = LocalAttention(Config.from_dict(dict(base, n_head=L)))
+
+    def state_shapes(self):
+        return {**self.main.state_shapes(), **{self.LOCAL + k: s for k, s in self.local.state_shapes().items()}}
+
+    def forward(self, x, st, pos):
+        p = self.LOCAL
+        y, new, scores = self.main(x, {k: v for k, v in st.items() if not k.startswith(p)}, pos)
+        y_local, new_local, _ = self.local(x, {k[len(p):]: v for k, v in st.items() if k.startswith(p)}, pos)
+        new.update({p + k: v for k, v in new_local.items()})
+        return y + y_local, new, scores
+
 
 MIXERS = {"flowformer": FlowAttention, "deltanet": DeltaRule, "fastformer": FastAttention,
           "transformer": SoftmaxAttention,
@@ -632,7 +665,8 @@ class Block(nn.Module):
     def __init__(self, cfg, mixer):
         super().__init__()
         self.norm1 = RMSNorm(cfg.d_model)
-        self.mixer = MIXERS[mixer](cfg)
+        split = cfg.local_heads > 0 and mixer in ("flowformer", "deltanet")
+        self.mixer = HeadSplit(cfg, mixer) if split else MIXERS[mixer](cfg)
         self.norm2 = RMSNorm(cfg.d_model)
         hidden = cfg.mlp_mult * cfg.d_model
         self.up = nn.Linear(cfg.d_model, hidden, bias=False)

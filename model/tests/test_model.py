@@ -182,16 +182,20 @@ CONFIGS = [
     Config(arch="flowformer", vocab_size=97, d_model=32, n_layer=3, n_head=4, block_size=8, local_layers=(1,), window=8),
     Config(arch="deltanet", vocab_size=97, d_model=32, n_layer=2, n_head=4, block_size=8, local_layers=(0,), window=4),
     Config(arch="flowformer", vocab_size=97, d_model=32, n_layer=2, n_head=4, block_size=8, flow_half_lives=(3.0, 0.0, 12.0, 0.0)),
+    Config(arch="flowformer", vocab_size=97, d_model=32, n_layer=2, n_head=4, block_size=8, local_heads=2, window=8,
+           flow_half_lives=(5.0, 0.0)),
+    Config(arch="deltanet", vocab_size=97, d_model=32, n_layer=2, n_head=4, block_size=8, local_heads=1, window=4),
 ]
 
 
-@pytest.mark.parametrize("half_lives", [(), (4.0, 0.0, 16.0, 0.0)], ids=["plain", "decayed"])
-def test_inference_graph_form_equals_training_form(half_lives):
+@pytest.mark.parametrize("extra", [{}, {"flow_half_lives": (4.0, 0.0, 16.0, 0.0)}, {"local_heads": 2, "flow_half_lives": (4.0, 0.0)}],
+                         ids=["plain", "decayed", "split-heads"])
+def test_inference_graph_form_equals_training_form(extra):
     """graph_form (the exported graph: one unpadded block, direct local attention) computes
     what the blocked training form computes, chunk by chunk with the state carried."""
     torch.manual_seed(3)
-    base = Config(arch="flowformer", vocab_size=97, d_model=32, n_layer=3, n_head=4, block_size=8, local_layers=(1,), window=8,
-                  flow_half_lives=half_lives)
+    base = Config.from_dict(dict(Config(arch="flowformer", vocab_size=97, d_model=32, n_layer=3, n_head=4, block_size=8,
+                                        local_layers=(1,), window=8).to_dict(), **extra))
     train_lm = LM(base).eval()
     graph_lm = LM(Config.from_dict(dict(base.to_dict(), graph_form=True))).eval()
     graph_lm.load_state_dict(train_lm.state_dict())
@@ -216,7 +220,7 @@ def run_in_pieces(lm, tokens, cuts):
     return outs, state
 
 
-@pytest.mark.parametrize("cfg", CONFIGS, ids=lambda c: f"{c.arch}-{c.delta_feature}-local{list(c.local_layers)}-decay{list(c.flow_half_lives)}")
+@pytest.mark.parametrize("cfg", CONFIGS, ids=lambda c: f"{c.arch}-{c.delta_feature}-local{list(c.local_layers)}-decay{list(c.flow_half_lives)}-lh{c.local_heads}")
 def test_chunked_equals_recurrent_equals_random_splits(cfg):
     torch.manual_seed(1)
     lm = LM(cfg).eval()
