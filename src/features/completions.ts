@@ -1,14 +1,27 @@
 // Inline completions (ghost text) from the engine.
-// - adaptive debounce: waits a little longer while the user types fast, little when they pause;
-// - cancellation: VS Code's token cancels the engine request (engine.cancel);
+// - the request starts on the keystroke itself (after a pause in typing), at the cursor the edit
+//   left, so VS Code's own ~50 ms debounce before it asks the provider is not spent waiting;
+// - adaptive debounce while typing fast: one request at the end of a burst;
+// - cancellation: VS Code's token (the user typed on) cancels the engine request;
 // - one request at a time per document: a new one cancels the one in flight and waits for it;
 // - typing-through cache: characters typed that match the shown ghost text reuse it at once;
-// - line mode when the cursor is mid-line, block mode at a line end (with stop rules);
-// - no suggestion that only repeats the text after the cursor.
+// - the first answer comes within the time budget; after a pause a longer one replaces it when
+//   it extends what is shown (multi-line completions from a slow model without a slow first answer);
+// - line mode when the cursor is mid-line, block mode at a line end (stop rules: completionShape.ts).
 import * as vscode from 'vscode';
 import type { CompletionResult } from '../engine/api';
-import { completionSettings } from './config';
+import { shapeCompletion } from './completionShape';
+import { completionSettings, CompletionSettings } from './config';
 import { EngineService, newCancelId } from './engineService';
+
+export { shapeCompletion } from './completionShape';
+
+/** A keystroke this long after the one before starts a request at once (not in a burst). */
+const SPECULATE_AFTER_MS = 150;
+/** Quiet time after an answer cut short by the time budget before asking for a longer one. */
+const EXTEND_AFTER_MS = 300;
+/** Time for that longer answer. */
+const EXTEND_BUDGET_MS = 2000;
 
 interface CachedSuggestion {
   uri: string;
@@ -22,8 +35,14 @@ interface CachedSuggestion {
 }
 
 interface InFlight {
+  uri: string;
+  version: number;
+  offset: number;
+  mode: 'line' | 'block';
   cancelId: string;
-  done: Promise<unknown>;
+  /** When the engine was asked. */
+  tReq: number;
+  done: Promise<CompletionResult>;
 }
 
 export interface CompletionTiming {
@@ -35,6 +54,8 @@ export interface CompletionTiming {
   /** Milliseconds from the keystroke until VS Code asked the provider. */
   askedAfter: number;
   cached: boolean;
+  /** The engine request had started on the keystroke, before VS Code asked. */
+  speculative?: boolean;
   chars: number;
   /** The engine's own timings (ms): to the state at the cursor, to the first token, total. */
   msToState?: number;
@@ -45,11 +66,17 @@ export interface CompletionTiming {
 }
 
 export interface CompletionEvents {
-  lastResult?: { uri: string; text: string; at: number; mode: 'line' | 'block'; version: number };
+  lastResult?: { uri: string; text: string; at: number; mode: 'line' | 'block'; version: number; extended?: boolean };
   timings: CompletionTiming[];
-  /** Engine requests started, and those that ended cancelled (the user typed on) or stale. */
+  /** Engine requests started (on a keystroke or when VS Code asked), and those that ended cancelled (the user typed on). */
   requests: number;
   cancelled: number;
+  /** Requests started on the keystroke, and those VS Code's request then used. */
+  speculative: number;
+  speculativeUsed: number;
+  /** Longer answers asked for after a pause, and those shown. */
+  extensions: number;
+  extended: number;
 }
 
 const sleep = (ms: number, token: vscode.CancellationToken) => new Promise<boolean>((resolve) => {
@@ -64,8 +91,12 @@ class TypingRhythm {
   private ema = new Map<string, number>();
   lastChangeAt = new Map<string, number>();
 
+  /** Milliseconds between this document's last two keystrokes (undefined for the first). */
+  gap = new Map<string, number>();
+
   keystroke(uri: string, now: number) {
     const prev = this.last.get(uri);
+    if (prev === undefined) this.gap.delete(uri); else this.gap.set(uri, now - prev);
     this.last.set(uri, now);
     this.lastChangeAt.set(uri, now);
     if (prev === undefined) return;
@@ -89,7 +120,8 @@ export class CompletionProvider implements vscode.InlineCompletionItemProvider, 
   private readonly cache = new Map<string, CachedSuggestion>();
   private readonly rhythm = new TypingRhythm();
   private readonly disposables: vscode.Disposable[] = [];
-  readonly events: CompletionEvents = { timings: [], requests: 0, cancelled: 0 };
+  private extendTimer: NodeJS.Timeout | undefined;
+  readonly events: CompletionEvents = { timings: [], requests: 0, cancelled: 0, speculative: 0, speculativeUsed: 0, extensions: 0, extended: 0 };
   private readonly _onDidProvide = new vscode.EventEmitter<{ uri: string; text: string }>();
   readonly onDidProvide = this._onDidProvide.event;
 
@@ -97,7 +129,16 @@ export class CompletionProvider implements vscode.InlineCompletionItemProvider, 
     this.disposables.push(
       this._onDidProvide,
       vscode.workspace.onDidChangeTextDocument((e) => {
-        if (e.contentChanges.length) this.rhythm.keystroke(e.document.uri.toString(), Date.now());
+        if (!e.contentChanges.length) return;
+        const uri = e.document.uri.toString();
+        this.rhythm.keystroke(uri, Date.now());
+        if (this.extendTimer) { clearTimeout(this.extendTimer); this.extendTimer = undefined; }
+        const gap = this.rhythm.gap.get(uri);
+        // After a pause, start at once; the cursor is read once VS Code has moved it (next task).
+        if (gap === undefined || gap >= SPECULATE_AFTER_MS) {
+          const version = e.document.version;
+          setTimeout(() => this.speculate(e.document, version), 0);
+        }
       }),
       vscode.workspace.onDidCloseTextDocument((d) => {
         const u = d.uri.toString();
@@ -105,6 +146,65 @@ export class CompletionProvider implements vscode.InlineCompletionItemProvider, 
         this.rhythm.lastChangeAt.delete(u);
       }),
     );
+  }
+
+  /** Starts the request VS Code is about to make (after its debounce) for the cursor the edit left. */
+  private speculate(doc: vscode.TextDocument, version: number) {
+    const ed = vscode.window.activeTextEditor;
+    if (!ed || ed.document !== doc || doc.version !== version || ed.selections.length !== 1 || !ed.selection.isEmpty) return;
+    const settings = completionSettings(doc);
+    if (!settings.enable || !this.engine.api || !this.engine.isTracked(doc)) return;
+    const offset = doc.offsetAt(ed.selection.active);
+    if (this.fromCache(doc, offset, false)) return; // typed into the ghost text: the cache answers
+    const uri = doc.uri.toString();
+    const prev = this.inflight.get(uri);
+    const t0 = this.rhythm.lastChangeAt.get(uri) ?? Date.now();
+    this.events.speculative++;
+    void this.start(doc, ed.selection.active, settings, t0, false, prev);
+  }
+
+  /** Cancels the document's request in flight, waits for it, then asks the engine. */
+  private async start(doc: vscode.TextDocument, pos: vscode.Position, settings: CompletionSettings, t0: number, manual: boolean,
+    prev: InFlight | undefined, budgetMs?: number): Promise<InFlight | undefined> {
+    const engine = this.engine.api;
+    if (!engine) return undefined;
+    const uri = doc.uri.toString();
+    const version = doc.version;
+    const offset = doc.offsetAt(pos);
+    const after = doc.lineAt(pos.line).text.slice(pos.character);
+    const mode: 'line' | 'block' = after.trim().length > 0 ? 'line' : 'block';
+    const cancelId = newCancelId('complete');
+    // Claim the slot now so that a later caller cancels this one, not the one before.
+    let release!: () => void;
+    const gate = new Promise<void>((r) => { release = r; });
+    const entry: InFlight = { uri, version, offset, mode, cancelId, tReq: Date.now(), done: gate.then(() => req) };
+    let req!: Promise<CompletionResult>;
+    this.inflight.set(uri, entry);
+    if (prev) {
+      void engine.cancel(prev.cancelId).catch(() => undefined);
+      await prev.done.catch(() => undefined);
+    }
+    if (this.inflight.get(uri) !== entry || doc.version !== version) {
+      req = Promise.resolve({ text: '', tokens: 0, msToState: 0, msToFirstToken: 0, msTotal: 0, stoppedBy: 'cancelled' });
+      release();
+      if (this.inflight.get(uri) === entry) this.inflight.delete(uri);
+      return entry;
+    }
+    entry.tReq = Date.now();
+    this.events.requests++;
+    req = engine.complete({
+      uri, version, offset,
+      maxTokens: mode === 'line' ? Math.min(settings.maxTokens, 32) : settings.maxTokens,
+      temperature: settings.temperature, topP: 0.95,
+      // Counted from the keystroke, so waiting for VS Code and the debounce is included.
+      timeBudgetMs: budgetMs ?? (manual ? settings.timeBudgetMs : Math.max(40, settings.timeBudgetMs - (entry.tReq - t0))),
+      mode, suffixLines: settings.suffixLines,
+    }, cancelId);
+    release();
+    req.then((r) => { if (r.stoppedBy === 'cancelled') this.events.cancelled++; }, () => undefined)
+      .finally(() => { if (this.inflight.get(uri) === entry) this.inflight.delete(uri); });
+    entry.done.catch(() => undefined); // a request started on a keystroke may go unused
+    return entry;
   }
 
   async provideInlineCompletionItems(doc: vscode.TextDocument, pos: vscode.Position, ctx: vscode.InlineCompletionContext,
@@ -119,7 +219,7 @@ export class CompletionProvider implements vscode.InlineCompletionItemProvider, 
     const t0 = this.rhythm.lastChangeAt.get(uri) ?? tAsked;
     const offset = doc.offsetAt(pos);
 
-    // Typing through the ghost text: reuse what is left of it.
+    // Typing through the ghost text (or a longer answer after a pause): reuse it.
     const hit = this.fromCache(doc, offset);
     if (hit) {
       this.record({ uri, keystrokeToResult: Date.now() - t0, engineMs: 0, debounceMs: 0, askedAfter: tAsked - t0, cached: true, chars: String(hit.insertText).length });
@@ -127,75 +227,88 @@ export class CompletionProvider implements vscode.InlineCompletionItemProvider, 
     }
     if (ctx.selectedCompletionInfo) return undefined; // the suggest widget is open: stay out of its way
 
-    const debounce = manual ? 0 : this.rhythm.delay(uri, settings.debounceMs);
-    if (!(await sleep(debounce, token))) return undefined;
-
-    // One request at a time per document.
-    const prev = this.inflight.get(uri);
-    if (prev) {
-      void engine.cancel(prev.cancelId).catch(() => undefined);
-      await prev.done.catch(() => undefined);
-      if (token.isCancellationRequested) return undefined;
+    // The request started on the keystroke, when it is for this very cursor.
+    let cur = this.inflight.get(uri);
+    const mode: 'line' | 'block' = doc.lineAt(pos.line).text.slice(pos.character).trim().length > 0 ? 'line' : 'block';
+    const speculative = !!cur && !manual && cur.version === doc.version && cur.offset === offset && cur.mode === mode;
+    let debounce = 0;
+    if (speculative) {
+      this.events.speculativeUsed++;
+    } else {
+      debounce = manual ? 0 : this.rhythm.delay(uri, settings.debounceMs);
+      if (!(await sleep(debounce, token))) return undefined;
+      cur = await this.start(doc, pos, settings, t0, manual, this.inflight.get(uri));
+      if (!cur) return undefined;
     }
-    const line = doc.lineAt(pos.line);
-    const after = line.text.slice(pos.character);
-    const mode: 'line' | 'block' = after.trim().length > 0 ? 'line' : 'block';
-    const cancelId = newCancelId('complete');
-    const sub = token.onCancellationRequested(() => void engine.cancel(cancelId).catch(() => undefined));
-    const tReq = Date.now();
-    const version = doc.version;
-    const req = engine.complete({
-      uri, version, offset,
-      maxTokens: mode === 'line' ? Math.min(settings.maxTokens, 32) : settings.maxTokens,
-      temperature: settings.temperature, topP: 0.95,
-      // The budget counts from the keystroke, so waiting for VS Code and the debounce is included.
-      timeBudgetMs: manual ? settings.timeBudgetMs : Math.max(40, settings.timeBudgetMs - (tReq - t0)),
-      mode, suffixLines: settings.suffixLines,
-    }, cancelId);
-    this.events.requests++;
-    const entry: InFlight = { cancelId, done: req };
-    this.inflight.set(uri, entry);
+    const entry = cur!;
+    const sub = token.onCancellationRequested(() => void engine.cancel(entry.cancelId).catch(() => undefined));
     let res: CompletionResult;
     try {
-      res = await req;
+      res = await entry.done;
     } catch (e) {
-      if (token.isCancellationRequested) this.events.cancelled++;
-      else this.engine.log.debug(`completion failed: ${e}`);
+      if (!token.isCancellationRequested) this.engine.log.debug(`completion failed: ${e}`);
       return undefined;
     } finally {
       sub.dispose();
-      if (this.inflight.get(uri) === entry) this.inflight.delete(uri);
     }
-    if (token.isCancellationRequested || res.stoppedBy === 'cancelled' || doc.version !== version) {
-      this.events.cancelled++;
-      return undefined;
-    }
+    if (token.isCancellationRequested || res.stoppedBy === 'cancelled' || doc.version !== entry.version) return undefined;
     const shaped = shapeCompletion(doc, pos, res.text, mode);
-    this.engine.log.trace(`completion ${mode} at ${doc.uri.fsPath}:${pos.line + 1}:${pos.character + 1} ${res.tokens} tokens in ${res.msTotal} ms (state ${res.msToState} ms, first token ${res.msToFirstToken} ms, ${res.stoppedBy}) -> ${JSON.stringify(shaped?.text ?? null)}`);
+    this.engine.log.trace(`completion ${mode} at ${doc.uri.fsPath}:${pos.line + 1}:${pos.character + 1}${speculative ? ' (started on the keystroke)' : ''} ${res.tokens} tokens in ${res.msTotal} ms (state ${res.msToState} ms, first token ${res.msToFirstToken} ms, ${res.stoppedBy}) -> ${JSON.stringify(shaped?.text ?? null)}`);
     if (!shaped) return undefined;
-    this.cache.set(uri, {
-      uri, anchor: offset, before: doc.getText(new vscode.Range(doc.positionAt(Math.max(0, offset - 256)), pos)),
-      text: shaped.text, replacesAfter: shaped.replacesAfter,
-    });
-    this.record({ uri, keystrokeToResult: Date.now() - t0, engineMs: Date.now() - tReq, debounceMs: debounce, askedAfter: tAsked - t0, cached: false, chars: shaped.text.length,
+    this.remember(doc, offset, pos, shaped);
+    this.record({ uri, keystrokeToResult: Date.now() - t0, engineMs: Date.now() - entry.tReq, debounceMs: debounce, askedAfter: tAsked - t0, cached: false, speculative, chars: shaped.text.length,
       msToState: res.msToState, msToFirstToken: res.msToFirstToken, msEngineTotal: res.msTotal, tokens: res.tokens, stoppedBy: res.stoppedBy });
-    this.events.lastResult = { uri, text: shaped.text, at: Date.now(), mode, version };
+    this.events.lastResult = { uri, text: shaped.text, at: Date.now(), mode, version: entry.version };
     this._onDidProvide.fire({ uri, text: shaped.text });
+    if (res.stoppedBy === 'time') this.scheduleExtension(doc, pos, entry.version, shaped.text, settings);
     const range = new vscode.Range(pos, pos.translate(0, shaped.replacesAfter));
     return [new vscode.InlineCompletionItem(shaped.text, range)];
   }
 
-  private fromCache(doc: vscode.TextDocument, offset: number): vscode.InlineCompletionItem | undefined {
+  private remember(doc: vscode.TextDocument, offset: number, pos: vscode.Position, shaped: { text: string; replacesAfter: number }) {
+    this.cache.set(doc.uri.toString(), {
+      uri: doc.uri.toString(), anchor: offset, before: doc.getText(new vscode.Range(doc.positionAt(Math.max(0, offset - 256)), pos)),
+      text: shaped.text, replacesAfter: shaped.replacesAfter,
+    });
+  }
+
+  /**
+   * The answer was cut short by the time budget: when the user pauses, ask again with time to
+   * spare; if the longer text extends the shown one, VS Code is asked to show it (from the cache).
+   */
+  private scheduleExtension(doc: vscode.TextDocument, pos: vscode.Position, version: number, shown: string, settings: CompletionSettings) {
+    if (this.extendTimer) clearTimeout(this.extendTimer);
+    this.extendTimer = setTimeout(async () => {
+      this.extendTimer = undefined;
+      const ed = vscode.window.activeTextEditor;
+      const here = () => doc.version === version && ed?.document === doc && ed.selection.isEmpty && ed.selection.active.isEqual(pos);
+      if (!here() || !this.engine.api) return;
+      this.events.extensions++;
+      const entry = await this.start(doc, pos, settings, Date.now(), true, this.inflight.get(doc.uri.toString()), Math.max(EXTEND_BUDGET_MS, settings.timeBudgetMs));
+      const res = await entry?.done.catch(() => undefined);
+      if (!entry || !res || res.stoppedBy === 'cancelled' || !here()) return;
+      const shaped = shapeCompletion(doc, pos, res.text, entry.mode);
+      if (!shaped || shaped.text.length <= shown.length || !shaped.text.startsWith(shown)) return;
+      this.remember(doc, entry.offset, pos, shaped);
+      this.events.extended++;
+      this.events.lastResult = { uri: entry.uri, text: shaped.text, at: Date.now(), mode: entry.mode, version, extended: true };
+      this.engine.log.trace(`completion extended after a pause: ${res.tokens} tokens -> ${JSON.stringify(shaped.text)}`);
+      await vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
+    }, EXTEND_AFTER_MS);
+  }
+
+  private fromCache(doc: vscode.TextDocument, offset: number, drop = true): vscode.InlineCompletionItem | undefined {
     const uri = doc.uri.toString();
     const c = this.cache.get(uri);
     if (!c) return undefined;
+    const miss = () => { if (drop) this.cache.delete(uri); return undefined; };
     const anchorPos = doc.positionAt(c.anchor);
     const beforeNow = doc.getText(new vscode.Range(doc.positionAt(Math.max(0, c.anchor - c.before.length)), anchorPos));
-    if (offset < c.anchor || beforeNow !== c.before) { this.cache.delete(uri); return undefined; }
+    if (offset < c.anchor || beforeNow !== c.before) return miss();
     const typed = doc.getText(new vscode.Range(anchorPos, doc.positionAt(offset)));
-    if (!c.text.startsWith(typed)) { this.cache.delete(uri); return undefined; }
+    if (!c.text.startsWith(typed)) return miss();
     const rest = c.text.slice(typed.length);
-    if (!rest.trim()) { this.cache.delete(uri); return undefined; }
+    if (!rest.trim()) return miss();
     const pos = doc.positionAt(offset);
     const lineRest = doc.lineAt(pos.line).text.length - pos.character;
     const range = new vscode.Range(pos, pos.translate(0, Math.min(c.replacesAfter, lineRest)));
@@ -213,58 +326,8 @@ export class CompletionProvider implements vscode.InlineCompletionItemProvider, 
   }
 
   dispose() {
+    if (this.extendTimer) clearTimeout(this.extendTimer);
     for (const d of this.disposables) d.dispose();
   }
 }
 
-/**
- * Applies the stop rules to the engine's text and drops suggestions that only repeat what
- * is already there. Returns the text to insert and how many characters after the cursor it
- * replaces (line mode, when the completion ends with the rest of the line).
- */
-export function shapeCompletion(doc: vscode.TextDocument, pos: vscode.Position, raw: string, mode: 'line' | 'block'):
-  { text: string; replacesAfter: number } | undefined {
-  const lineText = doc.lineAt(pos.line).text;
-  const after = lineText.slice(pos.character);
-  let text = raw.replace(/\r\n/g, '\n');
-  if (mode === 'line') {
-    const nl = text.indexOf('\n');
-    if (nl >= 0) text = text.slice(0, nl);
-    text = text.replace(/\s+$/, '');
-    if (!text.trim()) return undefined;
-    const afterTrim = after.trim();
-    // Only repeats the text after the cursor (or a part of its start).
-    if (after.startsWith(text) || afterTrim.startsWith(text.trim())) return undefined;
-    if (afterTrim && text.endsWith(afterTrim)) {
-      const core = text.slice(0, text.length - afterTrim.length);
-      if (!core.trim()) return undefined;
-      return { text: text + after.slice(after.indexOf(afterTrim) + afterTrim.length), replacesAfter: after.length };
-    }
-    return { text, replacesAfter: 0 };
-  }
-  // Block mode.
-  const indentOf = (s: string) => (/^[ \t]*/.exec(s)?.[0].length ?? 0);
-  const cursorIndent = indentOf(lineText);
-  let nextExisting: string | undefined;
-  for (let l = pos.line + 1; l < Math.min(doc.lineCount, pos.line + 50); l++) {
-    const t = doc.lineAt(l).text.trim();
-    if (t) { nextExisting = t; break; }
-  }
-  const lines = text.split('\n');
-  const out: string[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    const l = lines[i];
-    if (i > 0 && l.trim()) {
-      if (nextExisting !== undefined && l.trim() === nextExisting) break; // would repeat the next line
-      if (indentOf(l) < cursorIndent) break; // leaves the cursor's block
-    }
-    out.push(l);
-  }
-  while (out.length > 1 && !out[out.length - 1].trim()) out.pop();
-  text = out.join('\n').replace(/[ \t]+$/, '');
-  if (!text.trim()) return undefined;
-  // Only repeats what follows the cursor.
-  const following = doc.getText(new vscode.Range(pos, doc.positionAt(doc.offsetAt(pos) + text.length + 200)));
-  if (following.startsWith(text) || following.replace(/^\s+/, '').startsWith(text.trim())) return undefined;
-  return { text, replacesAfter: 0 };
-}

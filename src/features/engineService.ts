@@ -96,8 +96,9 @@ export class EngineService implements vscode.Disposable {
       this.log.info(`engine ready in ${Date.now() - t0} ms: ${info.modelName} (${info.architecture}, ${(info.parameters / 1e6).toFixed(2)} M parameters), provider ${info.provider}, importance ${info.importanceKind}`);
       this.tracked.clear();
       this.progressByUri.clear();
-      for (const d of vscode.workspace.textDocuments) this.open(d);
-      this.pushPriority();
+      // the documents already open (state is not 'ready' yet: hand the engine over explicitly)
+      for (const d of vscode.workspace.textDocuments) this.open(d, engine);
+      this.pushPriority(engine);
       this.setState('ready');
       for (const w of this.readyWaiters.splice(0)) w.resolve(engine);
       this.notifyProvider(info, s);
@@ -173,8 +174,7 @@ export class EngineService implements vscode.Disposable {
 
   // ---- document sync ----
 
-  private open(doc: vscode.TextDocument) {
-    const engine = this.api;
+  private open(doc: vscode.TextDocument, engine = this.api) {
     if (!engine || !isTrackedDocument(doc)) return;
     const uri = doc.uri.toString();
     if (this.tracked.has(uri)) return;
@@ -206,8 +206,7 @@ export class EngineService implements vscode.Disposable {
     this._onDidSyncEdit.fire(doc);
   }
 
-  private pushPriority() {
-    const engine = this.api;
+  private pushPriority(engine = this.api) {
     if (!engine) return;
     const active = vscode.window.activeTextEditor?.document.uri.toString();
     const uris: string[] = [];

@@ -88,6 +88,11 @@ function writeUserSettings(dir, extra) {
     ...extra,
   };
   fs.writeFileSync(path.join(dir, 'ud', 'User', 'settings.json'), JSON.stringify(settings, null, 2));
+  // code-server's window is remote: machine-scoped settings (the model, provider, CUDA path) are
+  // read from the remote (Machine) settings only, not from the user's.
+  const machine = Object.fromEntries(Object.entries(extra).filter(([k]) => k.startsWith('flowstate.')));
+  fs.mkdirSync(path.join(dir, 'ud', 'Machine'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'ud', 'Machine', 'settings.json'), JSON.stringify(machine, null, 2));
 }
 
 /**

@@ -160,14 +160,15 @@ function frameWith(selector, test) {
  * Changes user settings the way a person does: settings.json in the editor (this VS Code opens
  * it in a modal editor, not a tab), replaced and saved.
  */
-async function editUserSettings(values) {
-  await command('Preferences: Open User Settings (JSON)');
+async function editUserSettings(values, { remote = false } = {}) {
+  const file = remote ? MACHINE_SETTINGS : SETTINGS;
+  await command(remote ? 'Preferences: Open Remote Settings (JSON)' : 'Preferences: Open User Settings (JSON)');
   await until('settings.json in a focused editor', () => page.evaluate(() => {
     const ed = document.activeElement && document.activeElement.closest('.monaco-editor');
     return !!ed && [...document.querySelectorAll('.monaco-breadcrumbs, .title-label, .label-name')].some((e) => /settings\.json/.test(e.textContent || ''));
   }), 15000, 100);
   await sleep(500);
-  const next = { ...JSON.parse(fs.readFileSync(SETTINGS, 'utf8')), ...values };
+  const next = { ...JSON.parse(fs.readFileSync(file, 'utf8')), ...values };
   for (const [k, v] of Object.entries(values)) if (v === undefined) delete next[k];
   await page.keyboard.press('Control+A');
   // one line (typed text is auto-indented), then drop what the editor auto-closed after the cursor
@@ -175,8 +176,8 @@ async function editUserSettings(values) {
   await page.keyboard.press('Shift+Control+End');
   await page.keyboard.press('Delete');
   await page.keyboard.press('Control+S');
-  await until('settings.json saved', async () => { try { return JSON.stringify(JSON.parse(fs.readFileSync(SETTINGS, 'utf8'))) === JSON.stringify(next); } catch { return false; } }, 10000, 100)
-    .catch((e) => { throw new Error(`${e.message}: ${fs.readFileSync(SETTINGS, 'utf8').slice(0, 400)}`); });
+  await until('settings.json saved', async () => { try { return JSON.stringify(JSON.parse(fs.readFileSync(file, 'utf8'))) === JSON.stringify(next); } catch { return false; } }, 10000, 100)
+    .catch((e) => { throw new Error(`${e.message}: ${fs.readFileSync(file, 'utf8').slice(0, 400)}`); });
   // close the modal editor: Escape, else its close button
   const modalOpen = () => page.evaluate(() => [...document.querySelectorAll('.modal-editor-part')].some((e) => e.getBoundingClientRect().height > 0));
   await page.keyboard.press('Escape');
@@ -184,7 +185,7 @@ async function editUserSettings(values) {
   if (await modalOpen()) await page.click('.modal-editor-header .codicon-close, .modal-editor-action-container .codicon-close').catch(() => {});
   await until('the settings editor closed', async () => !(await modalOpen()), 5000, 100);
 }
-let SETTINGS;
+let SETTINGS, MACHINE_SETTINGS;
 
 async function main() {
   if (!VSIX || !fs.existsSync(VSIX)) { console.error('usage: ui.js --vsix FILE'); process.exit(2); }
@@ -197,6 +198,7 @@ async function main() {
   // A clean VS Code: only the editor basics set, Flowstate's defaults untouched (bundled model).
   lib.writeUserSettings(dir, {});
   SETTINGS = path.join(dir, 'ud', 'User', 'settings.json');
+  MACHINE_SETTINGS = path.join(dir, 'ud', 'Machine', 'settings.json');
   log(`run dir ${dir}`);
   log(lib.installVsix(dir, VSIX).split('\n').pop());
   const server = await lib.startCodeServer(dir, { log, smokeTestDriver: false });
@@ -383,6 +385,10 @@ async function main() {
       await editUserSettings({ 'workbench.colorTheme': 'Light Modern' });
       await until('light theme', async () => page.evaluate(() => document.querySelector('.monaco-workbench').classList.contains('vs')), 15000, 200);
       await openFile('small.ts');
+      // the overlay in surprise mode, whatever the steps before left
+      if (!/(Importance|Surprise) ▁/.test(await statusText())) await page.keyboard.press('Control+Alt+O');
+      await until('legend', async () => /(Importance|Surprise) ▁/.test(await statusText()), 10000);
+      if (/Importance ▁/.test(await statusText())) await command('Flowstate: Switch Overlay Mode');
       await until('legend says Surprise', async () => /Surprise/.test(await statusText()), 10000);
       await sleep(800);
       await shot('13-light-overlay-surprise');
@@ -404,14 +410,15 @@ async function main() {
     });
 
     await step('a model that cannot load gives a notification with actions', async () => {
-      await editUserSettings({ 'flowstate.modelPath': '/nonexistent/model' });
+      // the model path is machine-scoped: in this remote window it lives in the remote settings
+      await editUserSettings({ 'flowstate.modelPath': '/nonexistent/model' }, { remote: true });
       await until('error notification', async () => /could not load the model/.test(norm(await page.textContent('.notifications-toasts, .notification-toast-container').catch(() => ''))), 30000, 200)
         .catch(async () => {
           await page.click('.statusbar-item[id*="notifications"], .codicon-bell, .codicon-bell-dot').catch(() => {});
           await until('error notification in the center', async () => /could not load the model/.test(norm(await page.textContent('.notifications-center'))), 10000, 200);
         });
       await shot('15-model-error');
-      await editUserSettings({ 'flowstate.modelPath': undefined });
+      await editUserSettings({ 'flowstate.modelPath': undefined }, { remote: true });
       await until('model back', async () => /Flowstate (CPU|CUDA)/.test(await statusText()), 60000, 200);
     });
   } catch (e) {
