@@ -5,9 +5,10 @@ import * as vscode from 'vscode';
 /**
  * Applies the stop rules to the engine's text and drops suggestions that only repeat what
  * is already there. Returns the text to insert and how many characters after the cursor it
- * replaces (line mode, when the completion ends with the rest of the line).
+ * replaces (line mode, when the completion ends with the rest of the line). `cut`: decoding
+ * stopped at the token limit or the time budget, not at a stop rule.
  */
-export function shapeCompletion(doc: vscode.TextDocument, pos: vscode.Position, raw: string, mode: 'line' | 'block'):
+export function shapeCompletion(doc: vscode.TextDocument, pos: vscode.Position, raw: string, mode: 'line' | 'block', cut = false):
   { text: string; replacesAfter: number } | undefined {
   const lineText = doc.lineAt(pos.line).text;
   const after = lineText.slice(pos.character);
@@ -45,6 +46,8 @@ export function shapeCompletion(doc: vscode.TextDocument, pos: vscode.Position, 
     }
     out.push(l);
   }
+  // decoding stopped mid-line (token limit or time): a multi-line answer ends at its last whole line
+  if (cut && out.length > 1 && out.length === lines.length) out.pop();
   while (out.length > 1 && !out[out.length - 1].trim()) out.pop();
   text = out.join('\n').replace(/[ \t]+$/, '');
   if (!text.trim()) return undefined;

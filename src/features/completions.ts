@@ -56,6 +56,7 @@ export interface CompletionTiming {
   cached: boolean;
   /** The engine request had started on the keystroke, before VS Code asked. */
   speculative?: boolean;
+  /** Characters of ghost text (0: the answer was empty or only repeated what follows the cursor). */
   chars: number;
   /** The engine's own timings (ms): to the state at the cursor, to the first token, total. */
   msToState?: number;
@@ -252,15 +253,16 @@ export class CompletionProvider implements vscode.InlineCompletionItemProvider, 
       sub.dispose();
     }
     if (token.isCancellationRequested || res.stoppedBy === 'cancelled' || doc.version !== entry.version) return undefined;
-    const shaped = shapeCompletion(doc, pos, res.text, mode);
+    const shaped = shapeCompletion(doc, pos, res.text, mode, res.stoppedBy === 'max_tokens' || res.stoppedBy === 'time');
     this.engine.log.trace(`completion ${mode} at ${doc.uri.fsPath}:${pos.line + 1}:${pos.character + 1}${speculative ? ' (started on the keystroke)' : ''} ${res.tokens} tokens in ${res.msTotal} ms (state ${res.msToState} ms, first token ${res.msToFirstToken} ms, ${res.stoppedBy}) -> ${JSON.stringify(shaped?.text ?? null)}`);
+    // Cut short by the time budget: a longer answer follows after a pause (also when this one is empty).
+    if (res.stoppedBy === 'time') this.scheduleExtension(doc, pos, entry.version, shaped?.text ?? '', settings);
+    this.record({ uri, keystrokeToResult: Date.now() - t0, engineMs: Date.now() - entry.tReq, debounceMs: debounce, askedAfter: tAsked - t0, cached: false, speculative, chars: shaped?.text.length ?? 0,
+      msToState: res.msToState, msToFirstToken: res.msToFirstToken, msEngineTotal: res.msTotal, tokens: res.tokens, stoppedBy: res.stoppedBy });
     if (!shaped) return undefined;
     this.remember(doc, offset, pos, shaped);
-    this.record({ uri, keystrokeToResult: Date.now() - t0, engineMs: Date.now() - entry.tReq, debounceMs: debounce, askedAfter: tAsked - t0, cached: false, speculative, chars: shaped.text.length,
-      msToState: res.msToState, msToFirstToken: res.msToFirstToken, msEngineTotal: res.msTotal, tokens: res.tokens, stoppedBy: res.stoppedBy });
     this.events.lastResult = { uri, text: shaped.text, at: Date.now(), mode, version: entry.version };
     this._onDidProvide.fire({ uri, text: shaped.text });
-    if (res.stoppedBy === 'time') this.scheduleExtension(doc, pos, entry.version, shaped.text, settings);
     const range = new vscode.Range(pos, pos.translate(0, shaped.replacesAfter));
     return [new vscode.InlineCompletionItem(shaped.text, range)];
   }
@@ -287,7 +289,7 @@ export class CompletionProvider implements vscode.InlineCompletionItemProvider, 
       const entry = await this.start(doc, pos, settings, Date.now(), true, this.inflight.get(doc.uri.toString()), Math.max(EXTEND_BUDGET_MS, settings.timeBudgetMs));
       const res = await entry?.done.catch(() => undefined);
       if (!entry || !res || res.stoppedBy === 'cancelled' || !here()) return;
-      const shaped = shapeCompletion(doc, pos, res.text, entry.mode);
+      const shaped = shapeCompletion(doc, pos, res.text, entry.mode, res.stoppedBy === 'max_tokens' || res.stoppedBy === 'time');
       if (!shaped || shaped.text.length <= shown.length || !shaped.text.startsWith(shown)) return;
       this.remember(doc, entry.offset, pos, shaped);
       this.events.extended++;

@@ -68,7 +68,7 @@ export function completionSettings(doc?: vscode.TextDocument): CompletionSetting
     maxTokens: c.get<number>('completions.maxTokens', 48),
     temperature: c.get<number>('completions.temperature', 0),
     debounceMs: c.get<number>('completions.debounceMs', 30),
-    timeBudgetMs: c.get<number>('completions.timeBudgetMs', 120),
+    timeBudgetMs: c.get<number>('completions.timeBudgetMs', 100),
     suffixLines: c.get<number>('completions.suffixLines', 4),
   };
 }

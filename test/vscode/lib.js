@@ -81,6 +81,7 @@ function writeUserSettings(dir, extra) {
     'workbench.colorTheme': 'Dark Modern',
     // no empty secondary side bar (chat is off): the editor and the summary panel get the width
     'workbench.secondarySideBar.defaultVisibility': 'hidden',
+    'workbench.editor.useModal': 'off', // settings.json in a tab, as the UI run expects
     'git.enabled': false,
     'git.openRepositoryInParentFolders': 'never',
     'editor.stickyScroll.enabled': false,

@@ -228,6 +228,9 @@ describe('inline completions', function () {
     // block mode stops at the next existing line and at a line indented less than the cursor's
     assert.deepStrictEqual(shapeCompletion(doc, end, '\n  const y = a;\n  return g(a);\n}', 'block'), { text: '\n  const y = a;', replacesAfter: 0 });
     assert.strictEqual(shapeCompletion(doc, end, '\n  return g(a);', 'block'), undefined);
+    // cut by the token limit or the time: a multi-line answer keeps its whole lines only
+    assert.deepStrictEqual(shapeCompletion(doc, end, '\n  const y = a;\n  const z = g(', 'block', true), { text: '\n  const y = a;', replacesAfter: 0 });
+    assert.deepStrictEqual(shapeCompletion(doc, end, '\n  const y = a;\n  const z = g(', 'block', false), { text: '\n  const y = a;\n  const z = g(', replacesAfter: 0 });
     const inner = new vscode.Position(1, 14);
     assert.deepStrictEqual(shapeCompletion(doc, inner, '\n  h(a);\nconst z = 2;', 'block'), { text: '\n  h(a);', replacesAfter: 0 });
   });
@@ -257,16 +260,17 @@ describe('inline completions', function () {
         a.completions.clearCache();
         const n0 = a.completions.events.timings.length;
         await typeText(word[i % word.length]);
-        const t = await waitFor('a completion', () => a.completions.events.timings.slice(n0).find((x) => !x.cached), 20000, 2).catch(() => undefined);
-        if (t) { lat.push(t.keystrokeToResult); all.push(t); }
+        const t = await waitFor('an answer', () => a.completions.events.timings.slice(n0).find((x) => !x.cached), 5000, 2).catch(() => undefined);
+        if (t) { all.push(t); if (t.chars > 0) lat.push(t.keystrokeToResult); }
         await sleep(250);
       }
       const slow = [...all].sort((x, y) => y.keystrokeToResult - x.keystrokeToResult).slice(0, 3);
-      console.log(`slowest in ${file}: ` + slow.map((t) => `${t.keystrokeToResult} ms (asked after ${t.askedAfter}, debounce ${t.debounceMs}, engine ${t.engineMs}: state ${t.msToState}, first ${t.msToFirstToken}, total ${t.msEngineTotal}, ${t.tokens} tokens, ${t.stoppedBy})`).join('; '));
-      assert.ok(lat.length >= 20, `only ${lat.length} of 30 keystrokes got a completion`);
+      console.log(`slowest in ${file}: ` + slow.map((t) => `${t.keystrokeToResult} ms (asked after ${t.askedAfter}, debounce ${t.debounceMs}, engine ${t.engineMs}: state ${t.msToState}, first ${t.msToFirstToken}, total ${t.msEngineTotal}, ${t.tokens} tokens, ${t.stoppedBy}, ${t.chars} chars)`).join('; '));
+      assert.ok(all.length >= 25, `only ${all.length} of 30 keystrokes got an answer`);
+      assert.ok(lat.length >= 10, `only ${lat.length} of 30 answers had ghost text`);
       const p50 = percentile(lat, 0.5), p95 = percentile(lat, 0.95);
       const med = (f: (t: CompletionTiming) => number | undefined) => percentile(all.map(f).filter((x): x is number => x !== undefined), 0.5).toFixed(0);
-      report(`completion | ${file} | ${(ed.document.getText().length / 1024).toFixed(0)} KiB | n=${lat.length} | p50 ${p50.toFixed(0)} ms | p95 ${p95.toFixed(0)} ms | keystroke to provider result (extension host); medians: VS Code asked after ${med((t) => t.askedAfter)}, debounce ${med((t) => t.debounceMs)}, engine state ${med((t) => t.msToState)}, first token ${med((t) => t.msToFirstToken)}, engine total ${med((t) => t.msEngineTotal)} ms, ${med((t) => t.tokens)} tokens`);
+      report(`completion | ${file} | ${(ed.document.getText().length / 1024).toFixed(0)} KiB | n=${lat.length} with text of ${all.length} answers | p50 ${p50.toFixed(0)} ms | p95 ${p95.toFixed(0)} ms | keystroke to provider result (extension host), ${a.engine.info!.modelName}; medians: VS Code asked after ${med((t) => t.askedAfter)}, started on the keystroke ${all.filter((t) => t.speculative).length}/${all.length}, engine state ${med((t) => t.msToState)}, first token ${med((t) => t.msToFirstToken)}, engine total ${med((t) => t.msEngineTotal)} ms, ${med((t) => t.tokens)} tokens`);
       await revert(ed);
     });
   }
