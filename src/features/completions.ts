@@ -144,6 +144,7 @@ export class CompletionProvider implements vscode.InlineCompletionItemProvider, 
       vscode.workspace.onDidCloseTextDocument((d) => {
         const u = d.uri.toString();
         this.cache.delete(u);
+        this.inflight.delete(u);
         this.rhythm.lastChangeAt.delete(u);
       }),
     );
@@ -202,8 +203,10 @@ export class CompletionProvider implements vscode.InlineCompletionItemProvider, 
       mode, suffixLines: settings.suffixLines,
     }, cancelId);
     release();
-    req.then((r) => { if (r.stoppedBy === 'cancelled') this.events.cancelled++; }, () => undefined)
-      .finally(() => { if (this.inflight.get(uri) === entry) this.inflight.delete(uri); });
+    // The entry stays after it finished: a request started on the keystroke may finish before VS
+    // Code asks for it (a fast model); entries are matched by version and offset, so it is reused
+    // only for the very cursor it was made for.
+    req.then((r) => { if (r.stoppedBy === 'cancelled') this.events.cancelled++; }, () => undefined);
     entry.done.catch(() => undefined); // a request started on a keystroke may go unused
     return entry;
   }

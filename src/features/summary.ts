@@ -131,7 +131,8 @@ export class SummaryFeature implements vscode.Disposable {
           await engine.read(uri, undefined, cancelId);
           msRead = Date.now() - tr;
           if (token?.isCancellationRequested) return undefined;
-          return await engine.summarize(uri, summaryMaxLines(), cancelId);
+          // about one line in six for a small file, the setting's number for a large one
+          return await engine.summarize(uri, Math.min(summaryMaxLines(), Math.max(3, Math.ceil(doc.lineCount / 6))), cancelId);
         } finally {
           sub.dispose();
           cancelSub?.dispose();

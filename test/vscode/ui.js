@@ -72,8 +72,12 @@ async function openFile(name) {
   await page.keyboard.press('Escape');
   // The Explorer is the most reliable way in: click the file's row.
   const row = page.locator(`.explorer-folders-view .monaco-list-row[aria-label^="${name}"], .explorer-folders-view .monaco-list-row:has-text("${name}")`).first();
-  await row.click();
-  await until(`${name} open`, async () => norm(await page.textContent('.tabs-container .tab.active')).includes(name), 15000);
+  const isOpen = async () => (await page.locator('.tabs-container .tab.active', { hasText: name }).count()) > 0;
+  for (let i = 0; i < 3 && !(await isOpen()); i++) {
+    await row.click(); // a busy workbench may drop a click: try again
+    await until(`${name} open`, isOpen, 5000).catch(() => undefined);
+  }
+  await until(`${name} open`, isOpen, 10000);
   await sleep(300);
   // focus the editor
   await page.keyboard.press('Control+1');
@@ -101,7 +105,10 @@ async function statusText() {
 async function cursorLine() {
   const t = await statusText();
   const m = /Ln (\d+), Col (\d+)/.exec(t);
-  return m ? Number(m[1]) : undefined;
+  if (m) return Number(m[1]);
+  // the status bar shows no position while a webview has focus: the editor's highlighted line number
+  const n = await page.$$eval('.monaco-editor .margin-view-overlays .active-line-number', (els) => els.map((e) => e.textContent));
+  return n.length === 1 ? Number(n[0]) : undefined;
 }
 
 /** Installs keydown and ghost-text observers in the page. */
@@ -277,8 +284,7 @@ async function main() {
       await until('legend in the status bar', async () => /Importance/.test(await statusText()), 5000);
       await shot('04-overlay-importance');
       // hover over a token on line 8 ("const dx = a.x - b.x;")
-      await hoverToken('distance');
-      await until('hover with numbers', async () => /percentile in file/.test(norm(await page.textContent('.monaco-hover:not(.hidden)'))), 15000, 100);
+      await hoverUntil('distance', /percentile in file/, 'hover with numbers');
       await sleep(400); // the hover fades in
       await shot('05-overlay-hover-importance');
       await page.mouse.move(5, 5);
@@ -295,8 +301,7 @@ async function main() {
       await until('legend says Surprise', async () => /Surprise/.test(await statusText()), 10000);
       await sleep(500);
       await shot('06-overlay-surprise');
-      await hoverToken('distance');
-      await until('hover with predictions', async () => /The model expected/.test(norm(await page.textContent('.monaco-hover:not(.hidden)'))), 15000, 100);
+      await hoverUntil('distance', /The model expected/, 'hover with predictions');
       await sleep(400);
       await shot('07-overlay-hover-surprise');
       await page.mouse.move(5, 5);
@@ -397,8 +402,7 @@ async function main() {
       await until('legend says Surprise', async () => /Surprise/.test(await statusText()), 10000);
       await sleep(800);
       await shot('13-light-overlay-surprise');
-      await hoverToken('distance');
-      await until('hover with predictions', async () => /The model expected/.test(norm(await page.textContent('.monaco-hover:not(.hidden)'))), 15000, 100);
+      await hoverUntil('distance', /The model expected/, 'hover with predictions');
       await sleep(400);
       await shot('13b-light-hover-surprise');
       await page.mouse.move(5, 5);
@@ -422,6 +426,7 @@ async function main() {
           await page.click('.statusbar-item[id*="notifications"], .codicon-bell, .codicon-bell-dot').catch(() => {});
           await until('error notification in the center', async () => /could not load the model/.test(norm(await page.textContent('.notifications-center'))), 10000, 200);
         });
+      await sleep(800); // the toast slides in
       await shot('15-model-error');
       await editUserSettings({ 'flowstate.modelPath': undefined }, { remote: true });
       await until('model back', async () => /Flowstate (CPU|CUDA)/.test(await statusText()), 60000, 200);
@@ -465,6 +470,18 @@ async function hoverToken(word) {
   if (!box) throw new Error(`no "${word}" on screen`);
   await page.mouse.move(box.x - 30, box.y);
   await page.mouse.move(box.x, box.y, { steps: 4 });
+}
+
+/** Hovers a word until the hover's text matches re (a busy machine may miss the first hover). */
+async function hoverUntil(word, re, what) {
+  for (let i = 0; i < 4; i++) {
+    await page.mouse.move(5, 5);
+    await sleep(200);
+    await hoverToken(word);
+    const ok = await until(what, async () => re.test(norm(await page.textContent('.monaco-hover:not(.hidden)'))), 8000, 100).catch(() => false);
+    if (ok) return;
+  }
+  throw new Error(`timed out waiting for ${what}`);
 }
 
 main();
