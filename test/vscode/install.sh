@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the real-VS-Code tests need, idempotently, with pinned versions:
-#   Debian: chromium, libkrb5-dev (code-server's kerberos module builds against it)
+#   Debian: chromium, libkrb5-dev (code-server's kerberos module builds against it), build tools
 #   npm:    node@24 (code-server 4.139 needs Node 24), code-server, playwright-core, @vscode/vsce
 # into a cache folder outside git ($FLOWSTATE_VSCODE_CACHE, default <repo>/.vscode-test, git-ignored).
 # Prints the cache folder on its last line.
@@ -18,6 +18,9 @@ log() { echo "[install] $*" >&2; }
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 [ -f /usr/include/gssapi/gssapi.h ] || dpkg -s libkrb5-dev >/dev/null 2>&1 || missing+=(libkrb5-dev)
+# code-server's native modules build with node-gyp: a C++ compiler, make and python3
+{ command -v g++ && command -v make; } >/dev/null 2>&1 || missing+=(build-essential)
+command -v python3 >/dev/null 2>&1 || missing+=(python3)
 if [ ${#missing[@]} -gt 0 ]; then
   log "apt-get install ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
