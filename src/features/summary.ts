@@ -165,6 +165,13 @@ export class SummaryFeature implements vscode.Disposable {
       return data;
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
+      if (/engine disposed/.test(msg)) {
+        // the engine restarted (settings, model): summarize again once the new one is ready
+        this.engine.log.info('summary: the engine restarted; summarizing again when it is ready');
+        void p.panel.webview.postMessage({ type: 'status', text: 'The engine restarted; waiting for it…' });
+        void this.engine.ready().then(() => { if (this.panels.get(p.uri.toString()) === p) void this.update(p, false); }, () => undefined);
+        return undefined;
+      }
       this.engine.log.error(`summary failed: ${e instanceof Error && e.stack ? e.stack : msg}`);
       void p.panel.webview.postMessage({ type: 'status', text: `Failed: ${msg}` });
       return undefined;

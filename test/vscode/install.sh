@@ -47,7 +47,10 @@ if [ ! -f "$C/code-server/.installed-code-server@$CODE_SERVER_VERSION" ]; then
   NPM_CLI="$(npm root -g)/npm/bin/npm-cli.js"
   rm -rf "$C/code-server"; mkdir -p "$C/code-server"; echo '{"private":true}' > "$C/code-server/package.json"
   # Build the native modules for Node 24's ABI against Node 24's own headers.
-  (cd "$C/code-server" && PATH="$(dirname "$NODE24"):$PATH" npm_config_nodedir="$NODE24_HOME" \
+  # Under `npm test` the parent npm's npm_* variables (its user agent names Node 20, which
+  # code-server's postinstall checks) would be read as config by this npm: drop them.
+  unset_npm=(); for v in $(env | grep -o '^npm_[A-Za-z0-9_]*' || true); do unset_npm+=(-u "$v"); done
+  (cd "$C/code-server" && env "${unset_npm[@]}" -u NODE PATH="$(dirname "$NODE24"):$PATH" npm_config_nodedir="$NODE24_HOME" \
      "$NODE24" "$NPM_CLI" install --no-save --no-audit --no-fund --no-package-lock --loglevel=error \
      "code-server@$CODE_SERVER_VERSION" >&2)
   touch "$C/code-server/.installed-code-server@$CODE_SERVER_VERSION"
