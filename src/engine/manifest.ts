@@ -22,6 +22,11 @@ export interface Manifest {
   tokenizerSha256?: string;
   config: Record<string, unknown>;
   graphFile: string;
+  /**
+   * The graph for the CPU provider (files.graph_cpu, optional): the same contract with its
+   * weight MatMuls quantized (model/quantize.py); the float graph stays for CUDA and parity.
+   */
+  graphCpuFile?: string;
   tokenizerFile: string;
   manifestFile: string;
 }
@@ -92,6 +97,8 @@ export function validateManifest(m: Record<string, any>, dir: string, file: stri
   const kind = m.importance?.kind ?? 'none';
   if (!(IMPORTANCE_KINDS as readonly string[]).includes(kind)) fail(`importance.kind is "${kind}", expected one of ${IMPORTANCE_KINDS.join(', ')}`);
   const files = m.files ?? {};
+  const gc = files.graph_cpu;
+  if (gc !== undefined && (typeof gc !== 'string' || !gc || /[\\/]/.test(gc) || gc === '..')) fail(`files.graph_cpu must be a file name in the model folder, got ${JSON.stringify(gc)}`);
   return {
     name: m.name,
     architecture: m.architecture,
@@ -105,6 +112,7 @@ export function validateManifest(m: Record<string, any>, dir: string, file: stri
     tokenizerSha256: typeof m.tokenizer_sha256 === 'string' ? m.tokenizer_sha256 : undefined,
     config: m.config && typeof m.config === 'object' ? m.config : {},
     graphFile: path.join(dir, typeof files.graph === 'string' ? files.graph : FILES.graph),
+    graphCpuFile: typeof files.graph_cpu === 'string' ? path.join(dir, files.graph_cpu) : undefined,
     tokenizerFile: path.join(dir, typeof files.tokenizer === 'string' ? files.tokenizer : FILES.tokenizer),
     manifestFile: file,
   };

@@ -26,6 +26,13 @@ export interface RunnerOptions {
   threads?: number;
   /** Runs of at least this many tokens go to the GPU when there is one (default 32). */
   gpuMinTokens?: number;
+  /**
+   * Which graph runs on the CPU when the model runs on the CPU only: 'auto' (default) the
+   * manifest's files.graph_cpu (weight-quantized, model/quantize.py) when it has one, else
+   * the float graph; 'float' always the float graph (parity with PyTorch, comparisons). With
+   * CUDA, both sessions run the float graph, so runs routed to either give the same numbers.
+   */
+  cpuGraph?: 'auto' | 'float';
 }
 
 export interface RunnerStats { runs: number; tokens: number; ms: number }
@@ -41,8 +48,14 @@ function sessionOptions(threads: number, providers: string[]): InferenceSession.
   };
 }
 
-function checkGraph(session: InferenceSession, m: Manifest): void {
-  const fail = (p: string): never => { throw new ModelFolderError(m.graphFile, `${p} (manifest: ${m.manifestFile})`); };
+function checkFile(file: string, what: string): void {
+  if (!fs.existsSync(file)) throw new ModelFolderError(file, `missing: ${what} is not in the folder`);
+  const size = fs.statSync(file).size;
+  if (size < 64) throw new ModelFolderError(file, `only ${size} bytes: the file is truncated or empty`);
+}
+
+function checkGraph(session: InferenceSession, m: Manifest, file: string): void {
+  const fail = (p: string): never => { throw new ModelFolderError(file, `${p} (manifest: ${m.manifestFile})`); };
   for (const n of Object.keys(CONTRACT_INPUTS)) if (!session.inputNames.includes(n)) fail(`the graph has no input "${n}"; its inputs are [${session.inputNames.join(', ')}]`);
   for (const n of Object.keys(CONTRACT_OUTPUTS)) if (!session.outputNames.includes(n)) fail(`the graph has no output "${n}"; its outputs are [${session.outputNames.join(', ')}]`);
   const meta = (list: readonly InferenceSession.ValueMetadata[] | undefined, name: string) =>
@@ -66,6 +79,8 @@ export class ModelRunner {
     readonly manifest: Manifest,
     private readonly loaded: LoadedOrt,
     private readonly cpu: InferenceSession,
+    /** The graph the CPU session runs: files.graph_cpu on a CPU-only run, else the float graph. */
+    readonly cpuGraphFile: string,
     private readonly gpu: InferenceSession | undefined,
     readonly providerNote: string | undefined,
     opts: RunnerOptions,
@@ -78,19 +93,11 @@ export class ModelRunner {
   }
 
   static async create(m: Manifest, opts: RunnerOptions): Promise<ModelRunner> {
-    if (!fs.existsSync(m.graphFile)) throw new ModelFolderError(m.graphFile, 'missing: the model graph (model.onnx) is not in the folder');
-    const size = fs.statSync(m.graphFile).size;
-    if (size < 64) throw new ModelFolderError(m.graphFile, `only ${size} bytes: the file is truncated or empty`);
+    checkFile(m.graphFile, 'the model graph (model.onnx)');
+    if (m.graphCpuFile) checkFile(m.graphCpuFile, `the CPU graph that manifest.json names in files.graph_cpu (made by model/quantize.py; ${m.manifestFile})`);
     const wantCuda = opts.provider !== 'cpu';
     const loaded = loadOrt(opts.cudaLibDir, wantCuda);
     const threads = opts.threads && opts.threads > 0 ? opts.threads : Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
-    let cpu: InferenceSession;
-    try {
-      cpu = await loaded.ort.InferenceSession.create(m.graphFile, sessionOptions(threads, ['cpu']));
-    } catch (e) {
-      throw new ModelFolderError(m.graphFile, `ONNX Runtime cannot load it (${firstLine(e)}); the file may be truncated or not an ONNX model`);
-    }
-    checkGraph(cpu, m);
     let gpu: InferenceSession | undefined;
     let note: string | undefined;
     if (wantCuda) {
@@ -107,7 +114,23 @@ export class ModelRunner {
         }
       }
     }
-    return new ModelRunner(m, loaded, cpu, gpu, note, opts);
+    // CPU only: the quantized CPU graph when there is one; beside a GPU: the float graph
+    const cpuFile = !gpu && opts.cpuGraph !== 'float' && m.graphCpuFile ? m.graphCpuFile : m.graphFile;
+    let cpu: InferenceSession;
+    try {
+      cpu = await loaded.ort.InferenceSession.create(cpuFile, sessionOptions(threads, ['cpu']));
+    } catch (e) {
+      if (gpu) await gpu.release();
+      throw new ModelFolderError(cpuFile, `ONNX Runtime cannot load it (${firstLine(e)}); the file may be truncated or not an ONNX model`);
+    }
+    try {
+      checkGraph(cpu, m, cpuFile);
+    } catch (e) {
+      await cpu.release();
+      if (gpu) await gpu.release();
+      throw e;
+    }
+    return new ModelRunner(m, loaded, cpu, cpuFile, gpu, note, opts);
   }
 
   /** Reads `tokens` from `state`; splits the run where the graph has a chunk limit. */

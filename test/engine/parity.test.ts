@@ -17,7 +17,7 @@ describe('parity with the PyTorch fixtures (CPU provider)', () => {
     const name = path.basename(dir);
     it(`${name}: logits, state, importance and surprisal within 1e-4`, async () => {
       const fx = JSON.parse(fs.readFileSync(path.join(FIXTURES, `${name}.json`), 'utf8')) as { logits_stride?: number; state_stride?: number; steps: { tokens: number[]; logits: string; state_out: string; importance: number[]; surprisal: number[] }[] };
-      const { runner, manifest } = await loadModel(dir, { provider: 'cpu', threads: 2 });
+      const { runner, manifest } = await loadModel(dir, { provider: 'cpu', threads: 2, cpuGraph: 'float' });
       assert.strictEqual(runner.provider, 'cpu');
       let state: Float32Array = new Float32Array(manifest.stateSize);
       assert.ok(fx.steps.length >= 3);

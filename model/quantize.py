@@ -1,0 +1,471 @@
+"""Weight-quantized CPU graph: rewrites a model folder's model.onnx into model-int8.onnx, whose
+weight MatMuls read int8 weights, for ONNX Runtime's CPU provider (the float graph stays for
+CUDA and for the PyTorch parity checks).
+
+Only MatMuls whose second input is a constant weight are quantized: an initializer, possibly
+behind a Cast (float16 storage, export.py's store_weights_fp16) and a Transpose (PyTorch's
+[out, in] layout). Everything else stays float32: the recurrent-state math (cumulative sums,
+divisions, exp), norms, attention, softmax.
+
+Methods (--method):
+  int8          (default) per-row symmetric int8 activations (each row's scale is max|a_row| / 127,
+                computed in the graph) x int8 per-column symmetric weights, int32 accumulation
+                (MatMulIntegerToFloat, com.microsoft, applies the weight scales). A token's
+                result depends on its own row only, so reading a file in other chunks gives the
+                same outputs (the engine's incremental == from-scratch property).
+  int8-dynamic  ORT quantize_dynamic's pattern: DynamicQuantizeLinear (uint8 activations, one
+                scale per tensor) + MatMulInteger with int8 per-column weights + scale multiply;
+                ORT fuses it into DynamicQuantizeMatMul. Faster, but the activation scale is the
+                whole chunk's, so results depend on how a file is split into chunks.
+  nbits8/nbits4 com.microsoft MatMulNBits (block_size 32 along K, accuracy_level 4). In
+                onnxruntime-node 1.29 on this CPU it is no faster than float32 for chunks
+                (measured; BENCHMARKS.md), kept for comparison.
+
+Two more rewrites, both exact in float arithmetic (--no-split-tail, --keep-float-embedding):
+  * The surprisal head projects T+1 hidden rows to the vocabulary, slices rows [0, T) (a copy of
+    T x vocab floats), takes their log-softmax and gathers the tokens' log-probabilities. The
+    CPU graph takes the log-softmax of all T+1 rows (it is row-wise), gathers with the token
+    indices padded by one, and slices the T+1 gathered values instead.
+  * The tied embedding: the output projection reads the int8 copy, and the input embedding's
+    Gather reads rows of the same int8 table times their scales, so the float table is not
+    stored twice (the folder stays under 40 MB).
+
+  python3 model/quantize.py models/flowformer            # -> models/flowformer/model-int8.onnx, manifest files.graph_cpu
+  python3 model/quantize.py models/flowformer --method int8-dynamic --out model-dq.onnx --no-manifest
+
+Unless --no-manifest, manifest.json gets files.graph_cpu (the output's file name) and a
+"quantization" note; the engine (src/engine/modelRunner.ts) runs that graph on the CPU provider.
+"""
+import argparse
+import json
+import os
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+MS_DOMAIN = "com.microsoft"
+METHODS = ("int8", "int8-dynamic", "nbits8", "nbits4")
+DEFAULT_METHOD = "int8"
+DEFAULT_OUT = "model-int8.onnx"
+
+
+# ---------------------------------------------------------------- weight quantizers (numpy)
+
+def quantize_per_column_int8(w_kn):
+    """w_kn: float32 [K, N] -> (int8 [K, N], scale float32 [N]); symmetric, zero point 0,
+    codes in [-127, 127]; dequantized = q * scale, within scale / 2 of w."""
+    absmax = np.abs(w_kn).max(axis=0)
+    scale = (absmax / 127.0).astype(np.float32)
+    scale[scale == 0] = 1.0
+    q = np.clip(np.rint(w_kn / scale), -127, 127).astype(np.int8)
+    return q, scale
+
+
+def quantize_blocks(w_nk, bits, block_size, symmetric):
+    """w_nk: float32 [N, K] (row n: output column n's weights along K). Returns (codes uint8
+    [N, k_blocks, block_size], scales float32 [N, k_blocks], zero_points uint8 [N, k_blocks]);
+    dequantized = (code - zero_point) * scale."""
+    n, k = w_nk.shape
+    kb = -(-k // block_size)
+    w = np.pad(w_nk.astype(np.float32), ((0, 0), (0, kb * block_size - k))).reshape(n, kb, block_size)
+    qmax = (1 << bits) - 1
+    if symmetric:
+        mid = 1 << (bits - 1)
+        scale = np.abs(w).max(axis=2) / (mid - 1)
+        scale[scale == 0] = 1.0
+        codes = np.clip(np.rint(w / scale[..., None]) + mid, 0, qmax)
+        zp = np.full((n, kb), mid, np.uint8)
+    else:
+        lo, hi = np.minimum(w.min(axis=2), 0.0), np.maximum(w.max(axis=2), 0.0)
+        scale = (hi - lo) / qmax
+        scale[scale == 0] = 1.0
+        zp = np.clip(np.rint(-lo / scale), 0, qmax)
+        codes = np.clip(np.rint(w / scale[..., None]) + zp[..., None], 0, qmax)
+        zp = zp.astype(np.uint8)
+    return codes.astype(np.uint8), scale.astype(np.float32), zp
+
+
+def dequantize_blocks(codes, scales, zp, k):
+    n, kb, bs = codes.shape
+    return ((codes.astype(np.float32) - zp[..., None]) * scales[..., None]).reshape(n, kb * bs)[:, :k]
+
+
+def pack_bits(codes, bits):
+    """uint8 codes [..., L] -> bytes [..., L * bits / 8], low bits first along L."""
+    if bits == 8:
+        return codes.astype(np.uint8)
+    return (codes[..., 0::2] | (codes[..., 1::2] << 4)).astype(np.uint8)
+
+
+# ---------------------------------------------------------------- graph helpers
+
+def _attr(node, name, default=None):
+    for a in node.attribute:
+        if a.name == name:
+            return helper.get_attribute_value(a)
+    return default
+
+
+def _const(g, name, inits, producers):
+    """The value of a constant input (initializer or Constant node), else None."""
+    if name in inits:
+        return numpy_helper.to_array(inits[name])
+    p = producers.get(name)
+    if p is not None and p.op_type == "Constant" and p.attribute and p.attribute[0].name == "value":
+        return numpy_helper.to_array(p.attribute[0].t)
+    return None
+
+
+def find_weight(name, producers, inits):
+    """Follows a MatMul's B input back through Transpose([1, 0]) / Cast(to float) to a 2-D float
+    initializer. Returns (initializer name, transposed) or None."""
+    transposed = False
+    while name not in inits:
+        p = producers.get(name)
+        if p is None:
+            return None
+        if p.op_type == "Transpose" and list(_attr(p, "perm", [1, 0])) == [1, 0] and not transposed:
+            transposed = True
+        elif not (p.op_type == "Cast" and _attr(p, "to") == TensorProto.FLOAT):
+            return None
+        name = p.input[0]
+    init = inits[name]
+    if len(init.dims) != 2 or init.data_type not in (TensorProto.FLOAT, TensorProto.FLOAT16):
+        return None
+    return name, transposed
+
+
+def find_float_source(name, producers, inits):
+    """An input that is an initializer, or a Cast of one to float: the initializer's name."""
+    while name not in inits:
+        p = producers.get(name)
+        if p is None or not (p.op_type == "Cast" and _attr(p, "to") == TensorProto.FLOAT):
+            return None
+        name = p.input[0]
+    return name
+
+
+def _consumers(g):
+    out = {}
+    for n in g.node:
+        for i in n.input:
+            out.setdefault(i, []).append(n)
+    return out
+
+
+def toposort(g):
+    """Reorders the nodes so that each comes after the producers of its inputs (stable)."""
+    known = {i.name for i in g.input} | {i.name for i in g.initializer} | {""}
+    pending, order = list(g.node), []
+    while pending:
+        rest = []
+        for n in pending:
+            if all(i in known for i in n.input):
+                order.append(n)
+                known.update(n.output)
+            else:
+                rest.append(n)
+        if len(rest) == len(pending):
+            raise ValueError(f"graph has a cycle or a missing input near {rest[0].name}")
+        pending = rest
+    del g.node[:]
+    g.node.extend(order)
+
+
+def prune(g):
+    """Drops nodes and initializers nothing reads any more (float weights, their Casts and
+    Transposes, a replaced node's leftovers), keeping what the graph outputs need."""
+    producers = {o: n for n in g.node for o in n.output}
+    needed, stack, live = set(), [o.name for o in g.output], set()
+    while stack:
+        name = stack.pop()
+        if name in needed:
+            continue
+        needed.add(name)
+        p = producers.get(name)
+        if p is None or id(p) in live:
+            continue
+        live.add(id(p))
+        stack.extend(i for i in p.input if i)
+        for a in p.attribute:
+            if a.type == onnx.AttributeProto.GRAPH:
+                stack.extend(i for n in a.g.node for i in n.input if i)
+    keep = [n for n in g.node if id(n) in live]
+    del g.node[:]
+    g.node.extend(keep)
+    inits = [i for i in g.initializer if i.name in needed]
+    del g.initializer[:]
+    g.initializer.extend(inits)
+
+
+# ---------------------------------------------------------------- float-exact rewrites
+
+def slice_after_log_softmax(g, log=print):
+    """The surprisal head: X = MatMul(H [1, T+1, D], W) (row 0 predicts the chunk's first token
+    from the state's last hidden row), then Slice(X, rows 0:-1) -> LogSoftmax -> GatherElements
+    (the tokens' log-probabilities). The Slice copies T x vocab floats; LogSoftmax works row by
+    row, so the CPU graph takes LogSoftmax of all T+1 rows, gathers with the token indices padded
+    by one, and slices the T+1 gathered values instead: the same numbers. Returns the count."""
+    inits = {i.name: i for i in g.initializer}
+    producers = {o: n for n in g.node for o in n.output}
+    cons = _consumers(g)
+    out_names = {o.name for o in g.output}
+    count = 0
+    for sl in list(g.node):
+        if sl.op_type != "Slice" or sl.output[0] in out_names:
+            continue
+        src = producers.get(sl.input[0])
+        if src is not None and src.op_type == "Cast" and _attr(src, "to") == TensorProto.FLOAT:
+            src = producers.get(src.input[0])
+        if src is None or src.op_type != "MatMul" or find_weight(src.input[1], producers, inits) is None:
+            continue
+        vals = [_const(g, i, inits, producers) if i else None for i in list(sl.input[1:]) + [""] * (5 - len(sl.input))]
+        starts, ends, axes, steps = vals
+        if any(v is None for v in (starts, ends, axes)) or list(starts) != [0] or list(ends) != [-1] or list(axes) != [1] \
+                or (steps is not None and list(steps) != [1]):
+            continue
+        users = cons.get(sl.output[0], [])
+        if len(users) != 1 or users[0].op_type != "LogSoftmax" or _attr(users[0], "axis", -1) not in (-1, 2):
+            continue
+        lsm = users[0]
+        gusers = cons.get(lsm.output[0], [])
+        if len(gusers) != 1 or gusers[0].op_type != "GatherElements" or _attr(gusers[0], "axis", 0) not in (-1, 2) \
+                or lsm.output[0] in out_names:
+            continue
+        ge = gusers[0]
+        base = (sl.name or sl.output[0]).strip("/").replace("/", "_")
+        pad = base + "_pad_index"
+        g.initializer.append(numpy_helper.from_array(np.zeros((1, 1, 1), np.int64), pad))
+        lsm.input[0] = sl.input[0]                                   # all T+1 rows
+        picked = ge.output[0]
+        g.node.extend([
+            helper.make_node("Concat", [ge.input[1], pad], [base + "_indices"], axis=1, name=base + "_indices"),
+            helper.make_node("Slice", [base + "_picked"] + list(sl.input[1:]), [picked], name=base + "_picked_rows"),
+        ])
+        ge.input[1] = base + "_indices"
+        ge.output[0] = base + "_picked"
+        sl.output[0] = base + "_unused"                              # pruned
+        count += 1
+        log(f"  {sl.name}: log-softmax of all T+1 rows, slice after the gather (no T x vocab copy)")
+    return count
+
+
+# ---------------------------------------------------------------- quantization
+
+class _Quantizer:
+    def __init__(self, g, method, block_size, accuracy_level, min_elements, log):
+        self.g, self.method, self.block_size, self.accuracy_level = g, method, block_size, accuracy_level
+        self.min_elements, self.log = min_elements, log
+        self.inits = {i.name: i for i in g.initializer}
+        self.producers = {o: n for n in g.node for o in n.output}
+        self.new_inits, self.done, self.cache, self.shared, self.prelude = [], [], {}, set(), []
+
+    def const(self, name, value):
+        if name not in self.shared:
+            self.shared.add(name)
+            self.new_inits.append(numpy_helper.from_array(value, name))
+        return name
+
+    def weight(self, wname, transposed):
+        """Quantized initializers of one weight, made once however many MatMuls read it."""
+        key = (wname, transposed)
+        if key in self.cache:
+            return self.cache[key]
+        w = numpy_helper.to_array(self.inits[wname]).astype(np.float32)
+        w = np.ascontiguousarray(w.T if transposed else w)          # [K, N]
+        base = wname.replace("/", "_").replace(".", "_") + ("_T" if transposed else "") + "_q"
+        k, n = w.shape
+        if self.method in ("int8", "int8-dynamic"):
+            q, scale = quantize_per_column_int8(w)
+            self.new_inits.append(numpy_helper.from_array(scale, base + "_wscale"))
+            if transposed:   # stored as [N, K] like the float initializer (ORT folds the Transpose at load)
+                self.new_inits.append(numpy_helper.from_array(np.ascontiguousarray(q.T), base + "_Wt"))
+                self.prelude.append(helper.make_node("Transpose", [base + "_Wt"], [base + "_W"], perm=[1, 0], name=base + "_W"))
+            else:
+                self.new_inits.append(numpy_helper.from_array(q, base + "_W"))
+            entry = {"W": base + "_W", "Wt": base + "_Wt" if transposed else None, "wscale": base + "_wscale",
+                     "err": float(np.abs(q * scale - w).max()), "step": float(scale.max())}
+        else:
+            bits = int(self.method[5:])
+            codes, scales, zp = quantize_blocks(np.ascontiguousarray(w.T), bits, self.block_size, symmetric=(bits == 8))
+            kb = codes.shape[1]
+            self.new_inits += [numpy_helper.from_array(pack_bits(codes, bits), base + "_B"),
+                               numpy_helper.from_array(scales.reshape(-1), base + "_scales")]
+            entry = {"B": base + "_B", "scales": base + "_scales", "zp": None,
+                     "err": float(np.abs(dequantize_blocks(codes, scales, zp, k).T - w).max()), "step": float(scales.max())}
+            if bits == 4:
+                zpad = np.pad(zp, ((0, 0), (0, kb % 2)))
+                self.new_inits.append(numpy_helper.from_array(pack_bits(zpad, 4).reshape(-1), base + "_zp"))
+                entry["zp"] = base + "_zp"
+        entry.update(K=k, N=n, base=base)
+        self.cache[key] = entry
+        return entry
+
+    def matmul(self, node):
+        """New nodes for a weight MatMul, or None to keep it."""
+        found = find_weight(node.input[1], self.producers, self.inits)
+        if found is None:
+            return None
+        wname, transposed = found
+        dims = list(self.inits[wname].dims)
+        if dims[0] * dims[1] < self.min_elements:
+            return None
+        e = self.weight(wname, transposed)
+        base = (node.name or node.output[0]).strip("/").replace("/", "_") + "_q"
+        a, y, mk = node.input[0], node.output[0], helper.make_node
+        if self.method == "int8":
+            eps = self.const("q_eps", np.array(1e-30, np.float32))
+            inv127 = self.const("q_inv127", np.array(1 / 127, np.float32))
+            c128 = self.const("q_128", np.array(128, np.float32))
+            zp = self.const("q_zp128", np.array(128, np.uint8))
+            one = self.const("q_one", np.array(1, np.float32))
+            nodes = [   # per-row symmetric activation codes: a row's codes depend on that row only
+                mk("Abs", [a], [base + "_abs"], name=base + "_abs"),
+                mk("ReduceMax", [base + "_abs"], [base + "_amax"], axes=[-1], keepdims=1, name=base + "_amax"),
+                mk("Max", [base + "_amax", eps], [base + "_amax1"], name=base + "_amax1"),
+                mk("Mul", [base + "_amax1", inv127], [base + "_ascale"], name=base + "_ascale"),
+                mk("Reciprocal", [base + "_ascale"], [base + "_ainv"], name=base + "_ainv"),
+                mk("Mul", [a, base + "_ainv"], [base + "_adiv"], name=base + "_adiv"),
+                mk("Round", [base + "_adiv"], [base + "_around"], name=base + "_around"),
+                mk("Add", [base + "_around", c128], [base + "_ashift"], name=base + "_ashift"),
+                mk("Cast", [base + "_ashift"], [base + "_a"], to=TensorProto.UINT8, name=base + "_acast"),
+                # int32 accumulation, times the weight's column scales, in one kernel
+                mk("MatMulIntegerToFloat", [base + "_a", e["W"], one, e["wscale"], zp], [base + "_fw"],
+                   name=base + "_mm", domain=MS_DOMAIN),
+                mk("Mul", [base + "_fw", base + "_ascale"], [y], name=base + "_rowscale"),
+            ]
+        elif self.method == "int8-dynamic":
+            nodes = [
+                mk("DynamicQuantizeLinear", [a], [base + "_a", base + "_ascale", base + "_azp"], name=base + "_dql"),
+                mk("MatMulInteger", [base + "_a", e["W"], base + "_azp"], [base + "_i32"], name=base + "_mm"),
+                mk("Cast", [base + "_i32"], [base + "_f"], to=TensorProto.FLOAT, name=base + "_cast"),
+                mk("Mul", [base + "_ascale", e["wscale"]], [base + "_scale"], name=base + "_scale"),
+                mk("Mul", [base + "_f", base + "_scale"], [y], name=base + "_out"),
+            ]
+        else:
+            inputs = [a, e["B"], e["scales"]] + ([e["zp"]] if e["zp"] else [])
+            nodes = [mk("MatMulNBits", inputs, [y], name=base + "_mm", domain=MS_DOMAIN, K=e["K"], N=e["N"],
+                        bits=int(self.method[5:]), block_size=self.block_size, accuracy_level=self.accuracy_level)]
+        self.done.append({"node": node.name, "weight": wname, "K": e["K"], "N": e["N"], "max_abs_error": e["err"]})
+        self.log(f"  {node.name or y}: {wname} [{e['K']} x {e['N']}] -> {self.method}, max |w - deq(w)| {e['err']:.2e}")
+        return nodes
+
+    def gather(self, node):
+        """The embedding Gather of a weight whose transposed int8 copy the output projection
+        reads: rows of the int8 table times their scales, so the float table can go."""
+        if self.method not in ("int8", "int8-dynamic") or _attr(node, "axis", 0) != 0:
+            return None
+        wname = find_float_source(node.input[0], self.producers, self.inits)
+        if wname is None or (wname, True) not in self.cache:
+            return None
+        e = self.cache[(wname, True)]                 # Wt [V, D]: the table's int8 codes, wscale [V]: row scales
+        base = (node.name or node.output[0]).strip("/").replace("/", "_") + "_q"
+        ids, y, mk = node.input[1], node.output[0], helper.make_node
+        last = self.const("q_axis_last", np.array([-1], np.int64))
+        nodes = [
+            mk("Gather", [e["Wt"], ids], [base + "_codes"], axis=0, name=base + "_codes"),         # [*ids, D]
+            mk("Cast", [base + "_codes"], [base + "_codesf"], to=TensorProto.FLOAT, name=base + "_cast"),
+            mk("Gather", [e["wscale"], ids], [base + "_scale"], axis=0, name=base + "_scale"),      # [*ids]
+            mk("Unsqueeze", [base + "_scale", last], [base + "_scale1"], name=base + "_scale1"),     # [*ids, 1]
+            mk("Mul", [base + "_codesf", base + "_scale1"], [y], name=base + "_rows"),
+        ]
+        self.log(f"  {node.name}: embedding rows from the int8 table of {wname} (float table dropped)")
+        return nodes
+
+
+def quantize_model(model, method=DEFAULT_METHOD, block_size=32, accuracy_level=4, min_elements=4096,
+                   split_tail=True, embed_from_int8=True, log=print):
+    """Returns (new ModelProto, list of the quantized MatMuls)."""
+    if method not in METHODS:
+        raise ValueError(f"method {method!r}: expected one of {', '.join(METHODS)}")
+    m = onnx.ModelProto()
+    m.CopyFrom(model)
+    g = m.graph
+    if split_tail:
+        slice_after_log_softmax(g, log)
+    q = _Quantizer(g, method, block_size, accuracy_level, min_elements, log)
+    body = []
+    for node in list(g.node):
+        new = q.matmul(node) if node.op_type == "MatMul" else None
+        body.append((node, new))
+    if embed_from_int8:
+        body = [(n, new if new is not None else (q.gather(n) if n.op_type == "Gather" else None)) for n, new in body]
+    del g.node[:]
+    for node, new in body:
+        g.node.extend(new if new is not None else [node])
+    g.node.extend(q.prelude)
+    g.initializer.extend(q.new_inits)
+    prune(g)
+    toposort(g)
+    if any(n.domain == MS_DOMAIN for n in g.node) and not any(o.domain == MS_DOMAIN for o in m.opset_import):
+        m.opset_import.append(helper.make_opsetid(MS_DOMAIN, 1))
+    return m, q.done
+
+
+# ---------------------------------------------------------------- model folder
+
+def quantize_folder(folder, method=DEFAULT_METHOD, out=DEFAULT_OUT, graph=None, block_size=32, accuracy_level=4,
+                    min_elements=4096, update_manifest=True, split_tail=True, embed_from_int8=True, log=print):
+    man_path = os.path.join(folder, "manifest.json")
+    manifest = None
+    if os.path.exists(man_path):
+        with open(man_path) as f:
+            manifest = json.load(f)
+    if graph is None:
+        graph = (manifest or {}).get("files", {}).get("graph", "model.onnx")
+    src, dst = os.path.join(folder, graph), os.path.join(folder, out)
+    if os.path.abspath(src) == os.path.abspath(dst):
+        raise ValueError("the output would overwrite the float graph")
+    if os.sep in out or "/" in out:
+        raise ValueError(f"--out is a file name in the model folder, got {out!r}")
+    log(f"{src} -> {dst} ({method})")
+    qm, done = quantize_model(onnx.load(src), method, block_size, accuracy_level, min_elements, split_tail,
+                              embed_from_int8, log=log)
+    if not done:
+        raise ValueError(f"{src}: no MatMul with a constant weight of at least {min_elements} elements")
+    onnx.checker.check_model(qm)
+    onnx.save(qm, dst)
+    log(f"{len(done)} MatMuls quantized; {os.path.getsize(src) / 1e6:.2f} MB -> {os.path.getsize(dst) / 1e6:.2f} MB")
+    if update_manifest and manifest is not None:
+        manifest.setdefault("files", {})["graph_cpu"] = out
+        manifest["quantization"] = quantization_note(method, block_size, accuracy_level, min_elements, len(done))
+        with open(man_path, "w") as f:
+            json.dump(manifest, f, indent=1)
+        log(f"{man_path}: files.graph_cpu = {out}")
+    return dst, done
+
+
+def quantization_note(method, block_size, accuracy_level, min_elements, count):
+    what = {
+        "int8": "int8 weights per output column (symmetric) x int8 activations per row (symmetric, scale max|row|/127), "
+                "int32 accumulation (MatMulIntegerToFloat)",
+        "int8-dynamic": "int8 weights per output column x uint8 activations per tensor (DynamicQuantizeLinear + MatMulInteger)",
+        "nbits8": f"MatMulNBits, 8-bit symmetric weights in blocks of {block_size} along K, accuracy_level {accuracy_level}",
+        "nbits4": f"MatMulNBits, 4-bit weights with zero points in blocks of {block_size} along K, accuracy_level {accuracy_level}",
+    }[method]
+    return {"graph": "files.graph_cpu", "method": method, "about": what, "matmuls": count,
+            "min_elements": min_elements, "tool": "model/quantize.py",
+            "float32": "embedding scale-up, recurrent state, norms, attention, softmax, surprisal"}
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("folder", help="model folder (manifest.json, model.onnx)")
+    ap.add_argument("--method", choices=METHODS, default=DEFAULT_METHOD)
+    ap.add_argument("--out", default=DEFAULT_OUT, help=f"output file name in the folder (default {DEFAULT_OUT})")
+    ap.add_argument("--graph", help="input graph in the folder (default: manifest files.graph, else model.onnx)")
+    ap.add_argument("--block-size", type=int, default=32, help="nbits methods: block size along K")
+    ap.add_argument("--accuracy-level", type=int, default=4, help="nbits methods: MatMulNBits accuracy_level")
+    ap.add_argument("--min-elements", type=int, default=4096, help="leave smaller weights float (default 4096)")
+    ap.add_argument("--no-split-tail", action="store_true", help="keep the surprisal head's slice of T x vocab logits")
+    ap.add_argument("--keep-float-embedding", action="store_true", help="the embedding Gather keeps reading the float table")
+    ap.add_argument("--no-manifest", action="store_true", help="do not write files.graph_cpu into manifest.json")
+    a = ap.parse_args(argv)
+    quantize_folder(a.folder, a.method, a.out, a.graph, a.block_size, a.accuracy_level, a.min_elements,
+                    not a.no_manifest, not a.no_split_tail, not a.keep_float_embedding)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
