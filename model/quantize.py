@@ -21,11 +21,14 @@ Methods (--method):
                 onnxruntime-node 1.29 on this CPU it is no faster than float32 for chunks
                 (measured; BENCHMARKS.md), kept for comparison.
 
-Two more rewrites, both exact in float arithmetic (--no-split-tail, --keep-float-embedding):
+More rewrites, the same arithmetic as the float graph (--no-split-tail, --no-fuse-gelu,
+--keep-float-embedding):
   * The surprisal head projects T+1 hidden rows to the vocabulary, slices rows [0, T) (a copy of
     T x vocab floats), takes their log-softmax and gathers the tokens' log-probabilities. The
     CPU graph takes the log-softmax of all T+1 rows (it is row-wise), gathers with the token
     indices padded by one, and slices the T+1 gathered values instead.
+  * GELU: PyTorch's exported Div/Erf/Add/Mul/Mul becomes one com.microsoft Gelu (ONNX Runtime
+    fuses it by itself in the float graph but not behind the quantized MatMul).
   * The tied embedding: the output projection reads the int8 copy, and the input embedding's
     Gather reads rows of the same int8 table times their scales, so the float table is not
     stored twice (the folder stays under 40 MB).
@@ -252,6 +255,57 @@ def slice_after_log_softmax(g, log=print):
     return count
 
 
+def fuse_gelu(g, log=print):
+    """x * 0.5 * (1 + erf(x / sqrt(2))) as exported from PyTorch (Div, Erf, Add, Mul, Mul) ->
+    com.microsoft Gelu, the same formula in one kernel. ONNX Runtime fuses this itself on the
+    float graph but not after the quantized MatMul, so the CPU graph names it. Returns the count."""
+    inits = {i.name: i for i in g.initializer}
+    producers = {o: n for n in g.node for o in n.output}
+    cons = _consumers(g)
+    out_names = {o.name for o in g.output}
+    dead, count = set(), 0
+
+    def only_user(name):
+        us = cons.get(name, [])
+        return us[0] if len(us) == 1 and name not in out_names else None
+
+    def scalar(name):
+        v = _const(g, name, inits, producers)
+        return float(v) if v is not None and v.size == 1 else None
+
+    for erf in list(g.node):
+        if erf.op_type != "Erf":
+            continue
+        div = producers.get(erf.input[0])
+        if div is None or div.op_type != "Div" or abs((scalar(div.input[1]) or 0) - 2 ** 0.5) > 1e-6 or only_user(div.output[0]) is not erf:
+            continue
+        x = div.input[0]
+        add = only_user(erf.output[0])
+        if add is None or add.op_type != "Add":
+            continue
+        other = [i for i in add.input if i != erf.output[0]]
+        if len(other) != 1 or scalar(other[0]) != 1.0:
+            continue
+        m1 = only_user(add.output[0])
+        if m1 is None or m1.op_type != "Mul" or sorted(m1.input) != sorted([x, add.output[0]]):
+            continue
+        m2 = only_user(m1.output[0])
+        if m2 is None or m2.op_type != "Mul":
+            continue
+        other = [i for i in m2.input if i != m1.output[0]]
+        if len(other) != 1 or scalar(other[0]) != 0.5:
+            continue
+        g.node.append(helper.make_node("Gelu", [x], [m2.output[0]], name=(erf.name or x) + "_gelu", domain=MS_DOMAIN))
+        dead.update(id(n) for n in (div, erf, add, m1, m2))
+        count += 1
+    if count:
+        keep = [n for n in g.node if id(n) not in dead]
+        del g.node[:]
+        g.node.extend(keep)
+        log(f"  {count} GELUs (Div, Erf, Add, Mul, Mul) -> com.microsoft Gelu")
+    return count
+
+
 # ---------------------------------------------------------------- quantization
 
 class _Quantizer:
@@ -376,7 +430,7 @@ class _Quantizer:
 
 
 def quantize_model(model, method=DEFAULT_METHOD, block_size=32, accuracy_level=4, min_elements=4096,
-                   split_tail=True, embed_from_int8=True, log=print):
+                   split_tail=True, embed_from_int8=True, fuse=True, log=print):
     """Returns (new ModelProto, list of the quantized MatMuls)."""
     if method not in METHODS:
         raise ValueError(f"method {method!r}: expected one of {', '.join(METHODS)}")
@@ -385,6 +439,8 @@ def quantize_model(model, method=DEFAULT_METHOD, block_size=32, accuracy_level=4
     g = m.graph
     if split_tail:
         slice_after_log_softmax(g, log)
+    if fuse:
+        fuse_gelu(g, log)
     q = _Quantizer(g, method, block_size, accuracy_level, min_elements, log)
     body = []
     for node in list(g.node):
@@ -407,7 +463,7 @@ def quantize_model(model, method=DEFAULT_METHOD, block_size=32, accuracy_level=4
 # ---------------------------------------------------------------- model folder
 
 def quantize_folder(folder, method=DEFAULT_METHOD, out=DEFAULT_OUT, graph=None, block_size=32, accuracy_level=4,
-                    min_elements=4096, update_manifest=True, split_tail=True, embed_from_int8=True, log=print):
+                    min_elements=4096, update_manifest=True, split_tail=True, embed_from_int8=True, fuse=True, log=print):
     man_path = os.path.join(folder, "manifest.json")
     manifest = None
     if os.path.exists(man_path):
@@ -422,7 +478,7 @@ def quantize_folder(folder, method=DEFAULT_METHOD, out=DEFAULT_OUT, graph=None, 
         raise ValueError(f"--out is a file name in the model folder, got {out!r}")
     log(f"{src} -> {dst} ({method})")
     qm, done = quantize_model(onnx.load(src), method, block_size, accuracy_level, min_elements, split_tail,
-                              embed_from_int8, log=log)
+                              embed_from_int8, fuse, log=log)
     if not done:
         raise ValueError(f"{src}: no MatMul with a constant weight of at least {min_elements} elements")
     onnx.checker.check_model(qm)
@@ -460,11 +516,12 @@ def main(argv=None):
     ap.add_argument("--accuracy-level", type=int, default=4, help="nbits methods: MatMulNBits accuracy_level")
     ap.add_argument("--min-elements", type=int, default=4096, help="leave smaller weights float (default 4096)")
     ap.add_argument("--no-split-tail", action="store_true", help="keep the surprisal head's slice of T x vocab logits")
+    ap.add_argument("--no-fuse-gelu", action="store_true", help="keep the exported GELU ops")
     ap.add_argument("--keep-float-embedding", action="store_true", help="the embedding Gather keeps reading the float table")
     ap.add_argument("--no-manifest", action="store_true", help="do not write files.graph_cpu into manifest.json")
     a = ap.parse_args(argv)
     quantize_folder(a.folder, a.method, a.out, a.graph, a.block_size, a.accuracy_level, a.min_elements,
-                    not a.no_manifest, not a.no_split_tail, not a.keep_float_embedding)
+                    not a.no_manifest, not a.no_split_tail, not a.keep_float_embedding, not a.no_fuse_gelu)
 
 
 if __name__ == "__main__":
