@@ -206,6 +206,8 @@ if __name__ == "__main__":
     ap.add_argument("--name")
     ap.add_argument("--fixture")
     ap.add_argument("--fp16-weights", action="store_true", help="store weights as float16 (half the file)")
+    ap.add_argument("--cpu-graph", action="store_true",
+                    help="also write the int8 CPU graph (model/quantize.py) and name it in manifest files.graph_cpu")
     a = ap.parse_args()
     if a.tiny:
         torch.manual_seed(1234)
@@ -213,3 +215,6 @@ if __name__ == "__main__":
     else:
         lm, training = load_checkpoint(a.checkpoint)
     write_model_folder(lm, a.out, a.name or os.path.basename(os.path.normpath(a.out)), training, a.fixture, a.fp16_weights)
+    if a.cpu_graph:   # the CPU graph: quantize.py writes model-int8.onnx and manifest files.graph_cpu
+        import quantize
+        quantize.quantize_folder(a.out)
