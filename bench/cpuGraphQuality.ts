@@ -99,7 +99,7 @@ export async function compareGraphs(dir: string, text: string, opts: CompareOpti
     const read = i + t.length;
     for (const p of driftAt) if (read - t.length < p && read >= p) points.push(drift(m, states[0], states[1], read));
   }
-  points.push(drift(m, states[0], states[1], ids.length));
+  if (!points.length || points[points.length - 1].tokens < ids.length - 1) points.push(drift(m, states[0], states[1], ids.length));
   // greedy decoding from the float graph's choices; both graphs are fed the same tokens
   let decodeAgree = 0;
   const steps = opts.decode ?? 64;
@@ -136,9 +136,9 @@ export function formatComparison(c: GraphComparison): string {
   const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
   return [
     `${c.model}: ${c.graphs[1]} vs ${c.graphs[0]}, ${c.tokens} tokens (${c.bytes} bytes) in chunks of ${c.chunk}`,
-    `  surprisal |diff|: mean ${c.meanAbsSurprisalDiffBits.toFixed(4)} bits, max ${c.maxAbsSurprisalDiffBits.toFixed(3)} bits`,
+    `  surprisal |diff|: mean ${c.meanAbsSurprisalDiffBits.toPrecision(3)} bits, max ${c.maxAbsSurprisalDiffBits.toPrecision(3)} bits`,
     `  bits per byte: float ${c.bitsPerByte[0].toFixed(4)}, cpu graph ${c.bitsPerByte[1].toFixed(4)} (${c.bitsPerByteRelDiff >= 0 ? '+' : ''}${pct(c.bitsPerByteRelDiff)})`,
-    `  top-1 next token: ${pct(c.chunkEndTop1Agreement)} of ${c.chunkEnds} chunk ends, ${pct(c.decodeTop1Agreement)} of ${c.decodeSteps} greedy decode steps; max |logit diff| at chunk ends ${c.maxAbsLogitDiff.toFixed(3)}`,
+    `  top-1 next token: ${pct(c.chunkEndTop1Agreement)} of ${c.chunkEnds} chunk ends, ${pct(c.decodeTop1Agreement)} of ${c.decodeSteps} greedy decode steps; max |logit diff| at chunk ends ${c.maxAbsLogitDiff.toPrecision(3)}`,
     ...c.drift.map((d) => `  state drift after ${d.tokens} tokens: relative L2 ${d.relL2.toExponential(2)} (worst tensor ${d.worstTensor} ${d.worstRelL2.toExponential(2)})`),
   ].join('\n');
 }

@@ -29,6 +29,7 @@ More rewrites, the same arithmetic as the float graph (--no-split-tail, --no-fus
     indices padded by one, and slices the T+1 gathered values instead.
   * GELU: PyTorch's exported Div/Erf/Add/Mul/Mul becomes one com.microsoft Gelu (ONNX Runtime
     fuses it by itself in the float graph but not behind the quantized MatMul).
+  * Causal masks: Where(Not(Trilu(ones)), 0, scores) becomes Trilu(scores).
   * The tied embedding: the output projection reads the int8 copy, and the input embedding's
     Gather reads rows of the same int8 table times their scales, so the float table is not
     stored twice (the folder stays under 40 MB).
@@ -306,6 +307,50 @@ def fuse_gelu(g, log=print):
     return count
 
 
+def where_to_trilu(g, log=print):
+    """Where(Cast(Not(Trilu(ones [T, T], k, upper=0)), bool), 0, X): the exporter's causal
+    masked_fill of intra-chunk scores X [.., T, T] with 0 above the diagonal k -> Trilu(X, k,
+    upper=0), the same numbers without the mask. Returns the count."""
+    inits = {i.name: i for i in g.initializer}
+    producers = {o: n for n in g.node for o in n.output}
+    count = 0
+    for i, w in enumerate(list(g.node)):
+        if w.op_type != "Where":
+            continue
+        zero = _const(g, w.input[1], inits, producers)
+        if zero is None or zero.size != 1 or float(zero) != 0.0:
+            continue
+        cast = producers.get(w.input[0])
+        if cast is not None and cast.op_type == "Cast" and _attr(cast, "to") == TensorProto.BOOL:
+            nt = producers.get(cast.input[0])
+        else:
+            nt = cast
+        if nt is None or nt.op_type != "Not":
+            continue
+        tri = producers.get(nt.input[0])
+        if tri is None or tri.op_type != "Trilu" or _attr(tri, "upper", 1) != 0:
+            continue
+        ones = producers.get(tri.input[0])
+        if ones is None or ones.op_type != "ConstantOfShape" or not ones.attribute:
+            continue
+        v = numpy_helper.to_array(ones.attribute[0].t)
+        if v.size != 1 or not bool(v.reshape(-1)[0]):
+            continue
+        shape = producers.get(ones.input[0])     # [n, n]: Concat of the same two scalars
+        if shape is None or shape.op_type != "Concat" or len(shape.input) != 2:
+            continue
+        a, b = (producers.get(x) for x in shape.input)
+        if a is None or b is None or a.op_type != "Unsqueeze" or b.op_type != "Unsqueeze" or a.input[0] != b.input[0]:
+            continue
+        k = list(tri.input[1:2])
+        new = helper.make_node("Trilu", [w.input[2]] + k, [w.output[0]], upper=0, name=(w.name or w.output[0]) + "_trilu")
+        g.node[i].CopyFrom(new)
+        count += 1
+    if count:
+        log(f"  {count} causal masks (Where of Not(Trilu(ones))) -> Trilu on the scores")
+    return count
+
+
 # ---------------------------------------------------------------- quantization
 
 class _Quantizer:
@@ -441,6 +486,7 @@ def quantize_model(model, method=DEFAULT_METHOD, block_size=32, accuracy_level=4
         slice_after_log_softmax(g, log)
     if fuse:
         fuse_gelu(g, log)
+        where_to_trilu(g, log)
     q = _Quantizer(g, method, block_size, accuracy_level, min_elements, log)
     body = []
     for node in list(g.node):

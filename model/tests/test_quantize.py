@@ -70,7 +70,17 @@ def small_model(seed=0):
         n("Div", ["u", "sqrt2"], ["ud"]), n("Erf", ["ud"], ["ue"]), n("Add", ["ue", "one"], ["ua"]),
         n("Mul", ["u", "ua"], ["um"]), n("Mul", ["um", "half"], ["g"]),
         n("Transpose", ["w2"], ["w2t"], perm=[1, 0]), n("MatMul", ["g", "w2t"], ["y"], name="/down/MatMul"),
-        n("Add", ["x", "y"], ["h"]),
+        n("Add", ["x", "y"], ["h0"]),
+        # intra-chunk scores with the exporter's causal mask: Where(Not(Trilu(ones [T, T])), 0, S)
+        n("Transpose", ["h0"], ["h0t"], perm=[0, 2, 1]), n("MatMul", ["h0", "h0t"], ["sc"]),
+        n("Shape", ["tokens"], ["tshape"]), c("i0", np.array(0, np.int64)), n("Gather", ["tshape", "i0"], ["tlen"], axis=0),
+        n("Unsqueeze", ["tlen", "ax0"], ["tl1"]), n("Unsqueeze", ["tlen", "ax0"], ["tl2"]),
+        n("Concat", ["tl1", "tl2"], ["tt"], axis=0),
+        n("ConstantOfShape", ["tt"], ["ones"], value=numpy_helper.from_array(np.array([True]), "t")),
+        c("k0", np.array(0, np.int64)), n("Trilu", ["ones", "k0"], ["low"], upper=0), n("Not", ["low"], ["up"]),
+        n("Cast", ["up"], ["upb"], to=TP.BOOL), c("zero", np.float32(0)), n("Where", ["upb", "zero", "sc"], ["scm"]),
+        c("small", np.float32(0.01)), n("MatMul", ["scm", "h0"], ["att"]), n("Mul", ["att", "small"], ["att1"]),
+        n("Add", ["h0", "att1"], ["h"]),
         n("Concat", ["prev", "h"], ["h1"], axis=1),
         n("Transpose", ["emb"], ["embt"], perm=[1, 0]), n("MatMul", ["h1", "embt"], ["z"], name="/MatMul"),
         n("Cast", ["z"], ["zc"], to=TP.FLOAT),
@@ -111,6 +121,17 @@ def run(model, feeds):
             r = numpy_helper.to_array(n.attribute[0].t)
         elif op == "Cast":
             r = x[0].astype(onnx.mapping.TENSOR_TYPE_TO_NP_TYPE[attr(n, "to")])
+        elif op == "Shape":
+            r = np.array(x[0].shape, np.int64)
+        elif op == "ConstantOfShape":
+            r = np.full(tuple(int(v) for v in x[0]), numpy_helper.to_array(attr(n, "value")).reshape(-1)[0])
+        elif op == "Trilu":
+            k = int(x[1]) if len(x) > 1 and x[1] is not None else 0
+            r = np.triu(x[0], k) if attr(n, "upper", 1) else np.tril(x[0], k)
+        elif op == "Not":
+            r = np.logical_not(x[0])
+        elif op == "Where":
+            r = np.where(x[0], x[1], x[2]).astype(np.result_type(x[1], x[2]))
         elif op == "Transpose":
             r = np.transpose(x[0], attr(n, "perm"))
         elif op == "MatMul":
@@ -168,8 +189,9 @@ def test_rewrite_structure():
     ops = [n.op_type for n in qm.graph.node]
     inits = {i.name for i in qm.graph.initializer}
     assert len(done) == 3 and ops.count("MatMulIntegerToFloat") == 3
-    assert "MatMul" not in ops                                   # every weight MatMul is quantized
+    assert ops.count("MatMul") == 2                              # only the two activation x activation ones
     assert ops.count("Gelu") == 1 and "Erf" not in ops
+    assert "Where" not in ops and ops.count("Trilu") == 1                 # the mask went
     assert not inits & {"emb_fp16", "w1_fp16", "w2_fp16"}        # float weights gone, embedding included
     producers = {o: n for n in qm.graph.node for o in n.output}
     lsm = next(n for n in qm.graph.node if n.op_type == "LogSoftmax")
@@ -185,18 +207,19 @@ def test_outputs_close_to_the_float_graph():
     ql, qn = run(qm, feeds(TOKENS))
     assert ql.shape == logits.shape == (1, V) and qn.shape == nll.shape == (1, len(TOKENS))
     assert np.abs(ql - logits).max() < 0.03 * np.abs(logits).max()
-    assert np.abs(qn - nll).mean() < 0.02 and np.abs(qn - nll).max() < 0.1
+    assert np.abs(qn - nll).mean() < 0.05 and np.abs(qn - nll).max() < 0.2     # nats; ~1% of the values
     # and not trivially: the quantized graph's numbers do differ from the float graph's
     assert np.abs(ql - logits).max() > 0
 
 
 def test_float_rewrites_alone_are_exact():
-    """Only the tail, GELU and (with int8 weights off) nothing else: same numbers as the float graph."""
+    """The float rewrites alone (tail, GELU, causal mask): the float graph's numbers."""
     m = small_model()
     g = onnx.ModelProto()
     g.CopyFrom(m)
     assert qz.slice_after_log_softmax(g.graph, log=lambda *_: None) == 1
     assert qz.fuse_gelu(g.graph, log=lambda *_: None) == 1
+    assert qz.where_to_trilu(g.graph, log=lambda *_: None) == 1
     qz.prune(g.graph)
     qz.toposort(g.graph)
     for a, b in zip(run(m, feeds(TOKENS)), run(g, feeds(TOKENS))):
