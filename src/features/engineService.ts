@@ -188,7 +188,9 @@ export class EngineService implements vscode.Disposable {
   }
 
   private async notifyFailure(msg: string, s: EngineSettings) {
-    const a = await vscode.window.showErrorMessage(`Flowstate could not load the model from ${s.modelDir}: ${msg}`, 'Choose Model…', 'Open Log', 'Retry');
+    // the engine's reason often starts with the folder already
+    const reason = msg.startsWith(`${s.modelDir}: `) ? msg.slice(s.modelDir.length + 2) : msg;
+    const a = await vscode.window.showErrorMessage(`Flowstate could not load the model from ${s.modelDir}: ${reason}`, 'Choose Model…', 'Open Log', 'Retry');
     if (a === 'Choose Model…') await vscode.commands.executeCommand('flowstate.chooseModel');
     else if (a === 'Open Log') this.log.show();
     else if (a === 'Retry') await this.restart('retry');

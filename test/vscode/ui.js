@@ -180,6 +180,9 @@ async function editUserSettings(values, { remote = false } = {}) {
   await page.keyboard.press('Control+S');
   await until('settings.json saved', async () => { try { return JSON.stringify(JSON.parse(fs.readFileSync(file, 'utf8'))) === JSON.stringify(next); } catch { return false; } }, 10000, 100)
     .catch((e) => { throw new Error(`${e.message}: ${fs.readFileSync(file, 'utf8').slice(0, 400)}`); });
+  // the file on disk is what we wanted; whatever the editor still marks as changed is dropped
+  await command('File: Revert File');
+  await sleep(300);
   await closeTab(/settings\.json/);
 }
 
@@ -187,6 +190,8 @@ async function editUserSettings(values, { remote = false } = {}) {
 async function closeTab(title) {
   const tab = page.locator('.tabs-container .tab', { hasText: title }).first();
   await tab.click({ button: 'middle' });
+  // a "save changes?" dialog: the test saved what it needed already
+  await page.locator('.monaco-dialog-box .monaco-button', { hasText: "Don't Save" }).click({ timeout: 1000 }).catch(() => undefined);
   await until(`tab ${title} closed`, async () => (await page.locator('.tabs-container .tab', { hasText: title }).count()) === 0, 5000, 100);
 }
 let SETTINGS, MACHINE_SETTINGS;
