@@ -1,7 +1,9 @@
-// One model, one or two ONNX Runtime sessions: runs a chunk of tokens from a packed state.
-// With CUDA, large chunks (reading) go to the GPU and small ones (decoding) to the CPU,
-// because a GPU run has a fixed cost of milliseconds; the state lives on the host between
-// runs, so either session can continue from it.
+// One model, two or three ONNX Runtime sessions: runs a chunk of tokens from a packed state.
+// Large chunks (reading) go to the GPU when there is one, else to a CPU session with all the
+// threads; small ones (decoding) to a one-thread CPU session. A GPU run has a fixed cost of
+// milliseconds, and on a CPU shared with the editor a one-token run is fastest on one thread
+// (a second thread mostly waits for a core). The state lives on the host between runs, so
+// any session can continue from it.
 import * as fs from 'fs';
 import * as os from 'os';
 import type { InferenceSession } from 'onnxruntime-node';
@@ -24,7 +26,10 @@ export interface RunnerOptions {
   provider: ProviderChoice;
   cudaLibDir?: string;
   threads?: number;
-  /** Runs of at least this many tokens go to the GPU when there is one (default 32). */
+  /**
+   * Runs of at least this many tokens are bulk runs (default 32): on the GPU when there is one,
+   * else on the CPU with all threads; shorter ones run on one CPU thread.
+   */
   gpuMinTokens?: number;
   /**
    * Which graph runs on the CPU when the model runs on the CPU only: 'auto' (default) the
@@ -45,6 +50,9 @@ function sessionOptions(threads: number, providers: string[]): InferenceSession.
     graphOptimizationLevel: 'all',
     executionMode: 'sequential',
     logSeverityLevel: 3, // ONNX Runtime's own warnings would go to the user's stderr
+    // Idle pool threads that spin hold a core the editor needs; on 2 shared cores spinning
+    // made bulk runs 1.4x slower whenever another process was busy (bench/graphSpeed.js).
+    ...(threads > 1 ? { extra: { session: { intra_op: { allow_spinning: '0' } } } } : {}),
   };
 }
 
@@ -79,7 +87,9 @@ export class ModelRunner {
     readonly manifest: Manifest,
     private readonly loaded: LoadedOrt,
     private readonly cpu: InferenceSession,
-    /** The graph the CPU session runs: files.graph_cpu on a CPU-only run, else the float graph. */
+    /** One-thread session of the same graph for short runs (the bulk session when threads = 1). */
+    private readonly cpuSmall: InferenceSession,
+    /** The graph the CPU sessions run: files.graph_cpu on a CPU-only run, else the float graph. */
     readonly cpuGraphFile: string,
     private readonly gpu: InferenceSession | undefined,
     readonly providerNote: string | undefined,
@@ -116,10 +126,13 @@ export class ModelRunner {
     }
     // CPU only: the quantized CPU graph when there is one; beside a GPU: the float graph
     const cpuFile = !gpu && opts.cpuGraph !== 'float' && m.graphCpuFile ? m.graphCpuFile : m.graphFile;
-    let cpu: InferenceSession;
+    let cpu: InferenceSession | undefined;
+    let cpuSmall: InferenceSession | undefined;
     try {
       cpu = await loaded.ort.InferenceSession.create(cpuFile, sessionOptions(threads, ['cpu']));
+      cpuSmall = threads > 1 ? await loaded.ort.InferenceSession.create(cpuFile, sessionOptions(1, ['cpu'])) : cpu;
     } catch (e) {
+      await cpu?.release();
       if (gpu) await gpu.release();
       throw new ModelFolderError(cpuFile, `ONNX Runtime cannot load it (${firstLine(e)}); the file may be truncated or not an ONNX model`);
     }
@@ -127,10 +140,11 @@ export class ModelRunner {
       checkGraph(cpu, m, cpuFile);
     } catch (e) {
       await cpu.release();
+      if (cpuSmall !== cpu) await cpuSmall.release();
       if (gpu) await gpu.release();
       throw e;
     }
-    return new ModelRunner(m, loaded, cpu, cpuFile, gpu, note, opts);
+    return new ModelRunner(m, loaded, cpu, cpuSmall, cpuFile, gpu, note, opts);
   }
 
   /** Reads `tokens` from `state`; splits the run where the graph has a chunk limit. */
@@ -152,7 +166,7 @@ export class ModelRunner {
   }
 
   private async runOne(tokens: Int32Array, state: Float32Array): Promise<RunOutput> {
-    const session = this.gpu && tokens.length >= this.gpuMinTokens ? this.gpu : this.cpu;
+    const session = tokens.length < this.gpuMinTokens ? this.cpuSmall : this.gpu ?? this.cpu;
     const t0 = performance.now();
     const r = await session.run(feeds(this.loaded, tokens, state));
     this.stats.ms += performance.now() - t0;
@@ -168,6 +182,7 @@ export class ModelRunner {
 
   async dispose(): Promise<void> {
     await this.cpu.release();
+    if (this.cpuSmall !== this.cpu) await this.cpuSmall.release();
     if (this.gpu) await this.gpu.release();
   }
 }
