@@ -22,6 +22,12 @@ export class Document implements CheckpointOwner {
   surprisal = new Float32Array(1024);
   /** Scores are known for tokens [0, readTokens). */
   readTokens = 0;
+  /**
+   * Scores are stored for tokens [0, scoredEnd). Beyond readTokens they are stale: read before
+   * an edit above them (tokens are line-local, so the lines after an edit keep their tokens and,
+   * shifted, their scores until they are read again); NaN where an edit put new text.
+   */
+  scoredEnd = 0;
   /** Bumped by every edit: work started before an edit must not store its results. */
   epoch = 0;
   lastUse = tick();
@@ -90,6 +96,13 @@ export class Document implements CheckpointOwner {
     this.tokValid = uptoLine;
   }
 
+  /** Extends the tokenised prefix towards line `upto` over lines whose tokens are cached (no encoding). */
+  extendTokenizedCached(upto: number): void {
+    let i = this.tokValid;
+    while (i < Math.min(upto, this.buf.lineCount) && this.toks[i]) i++;
+    this.ensureTokenized(i);
+  }
+
   /** Line holding global token g (g >= 1) among the tokenised lines, and its index in the line. */
   tokenPosition(g: number): { line: number; k: number } {
     let lo = 0, hi = this.tokValid - 1;
@@ -129,13 +142,19 @@ export class Document implements CheckpointOwner {
     let firstG = Infinity;
     for (const e of edits) {
       const pos = this.buf.position(e.rangeOffset);
+      const lastLine = this.buf.position(e.rangeOffset + e.rangeLength).line;
+      // an earlier edit left the lines after it untokenised: count their cached tokens again
+      // up to this edit (stale scores there move with them)
+      if (this.scoredEnd > this.readTokens) this.extendTokenizedCached(lastLine + 2);
       // lines before the edit keep their tokens; beyond the tokenised prefix nothing is known yet
       const g = this.lineTok[Math.min(pos.line, this.tokValid)];
       firstG = Math.min(firstG, g);
+      const oldAfter = lastLine + 1 <= this.tokValid && lastLine + 1 < this.buf.lineCount ? this.lineTok[lastLine + 1] : undefined;
       const eff = this.buf.applyEdit(e);
       if (eff.removed === 1 && eff.inserted === 1) this.toks[eff.firstLine] = undefined;
       else this.toks.splice(eff.firstLine, eff.removed, ...new Array<LineTokens | undefined>(eff.inserted).fill(undefined));
       this.tokValid = Math.min(this.tokValid, eff.firstLine);
+      this.shiftScores(g, oldAfter, eff.firstLine + eff.inserted);
     }
     this.version = version;
     this.epoch++;
@@ -153,17 +172,46 @@ export class Document implements CheckpointOwner {
   recordScores(g0: number, importance: Float32Array, surprisal: Float32Array): void {
     const g1 = g0 + importance.length;
     if (g0 > this.readTokens || g1 <= this.readTokens) return;
-    if (this.importance.length < g1) {
-      let cap = this.importance.length;
-      while (cap < g1) cap *= 2;
-      const imp = new Float32Array(cap); imp.set(this.importance.subarray(0, this.readTokens));
-      const sur = new Float32Array(cap); sur.set(this.surprisal.subarray(0, this.readTokens));
-      this.importance = imp; this.surprisal = sur;
-    }
+    this.reserveScores(g1);
     const skip = this.readTokens - g0;
     this.importance.set(importance.subarray(skip), this.readTokens);
     this.surprisal.set(surprisal.subarray(skip), this.readTokens);
     this.readTokens = g1;
+    this.scoredEnd = Math.max(this.scoredEnd, g1);
+  }
+
+  /** Whether token g has a score that was read before an edit above it. */
+  isStale(g: number): boolean {
+    return g >= this.readTokens && g < this.scoredEnd;
+  }
+
+  private reserveScores(n: number): void {
+    if (this.importance.length >= n) return;
+    let cap = this.importance.length;
+    while (cap < n) cap *= 2;
+    const keep = Math.max(this.readTokens, this.scoredEnd);
+    const imp = new Float32Array(cap); imp.set(this.importance.subarray(0, keep));
+    const sur = new Float32Array(cap); sur.set(this.surprisal.subarray(0, keep));
+    this.importance = imp; this.surprisal = sur;
+  }
+
+  /**
+   * After an edit that starts at token gEdit: the stored scores of the lines after it (from
+   * oldAfter, the old start of the first untouched line) move to where those lines start now;
+   * the edited lines have none. Without a known old start, the scores end at the edit.
+   */
+  private shiftScores(gEdit: number, oldAfter: number | undefined, newAfterLine: number): void {
+    const end = this.scoredEnd;
+    if (gEdit >= end) return;
+    if (oldAfter === undefined || oldAfter >= end) { this.scoredEnd = gEdit; return; }
+    const newAfter = this.lineStartToken(newAfterLine); // tokenises the inserted lines only
+    const newEnd = end + newAfter - oldAfter;
+    this.reserveScores(newEnd);
+    this.importance.copyWithin(newAfter, oldAfter, end);
+    this.surprisal.copyWithin(newAfter, oldAfter, end);
+    this.importance.fill(NaN, gEdit, newAfter);
+    this.surprisal.fill(NaN, gEdit, newAfter);
+    this.scoredEnd = newEnd;
   }
 
   /** Best starting point for the state after tokens [0, g): the latest checkpoint at or before g. */

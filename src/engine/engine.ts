@@ -45,7 +45,7 @@ export class Engine implements EngineApi {
     this.specialIds = new Set(Object.values(m.special));
     this.reader = new BackgroundReader(
       () => this.docs.values(), this.replayer,
-      { background: opts.backgroundReading ?? true, editDebounceMs: 150 },
+      { background: opts.backgroundReading ?? true, editDebounceMs: 150, refreshDebounceMs: 1000 },
       (doc, done) => this.progress(doc, done),
       (doc, e) => this.log('error', `reading ${doc.uri} failed: ${e.message}`),
     );

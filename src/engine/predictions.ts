@@ -83,13 +83,17 @@ export function tokenScores(doc: Document, startOffset: number, endOffset: numbe
   const len = doc.buf.length;
   const s = Math.max(0, Math.min(startOffset, len)), e = Math.max(s, Math.min(endOffset, len));
   const first = doc.buf.position(s).line, last = doc.buf.position(e).line;
+  // stale scores (read before an edit above them) lie beyond the tokenised lines: their lines
+  // kept their cached tokens, so this only adds up counts
+  if (doc.scoredEnd > doc.readTokens) doc.extendTokenizedCached(last + 1);
   for (let line = first; line <= last && line < doc.tokenizedLines; line++) {
     const g0 = doc.lineStartToken(line);
-    if (g0 >= doc.readTokens) break;
+    if (g0 >= doc.scoredEnd) break;
     const lt = doc.lineTokens(line);
     const base = doc.buf.lineStart(line), lineLen = doc.buf.lines[line].length;
     const n = doc.lineTokenCount(line);
-    for (let k = 0; k < n && g0 + k < doc.readTokens; k++) {
+    for (let k = 0; k < n && g0 + k < doc.scoredEnd; k++) {
+      if (Number.isNaN(doc.importance[g0 + k])) continue; // new text, not read yet
       const ts = k < lt.ids.length ? base + lt.starts[k] : base + lineLen;
       const te = k + 1 < lt.ids.length ? base + lt.starts[k + 1] : k < lt.ids.length ? base + lineLen : base + lineLen + 1;
       // overlapping tokens, and the empty ones (the tail of a split character) inside the range

@@ -19,6 +19,11 @@ export interface ReaderOptions {
   background: boolean;
   /** Milliseconds without edits before a document is read again. */
   editDebounceMs: number;
+  /**
+   * The same when what is left to read has stale scores (read before the edit): re-reading it
+   * only refreshes them, so it waits for a pause in typing instead of taking the CPU from it.
+   */
+  refreshDebounceMs: number;
 }
 
 export class BackgroundReader {
@@ -84,8 +89,9 @@ export class BackgroundReader {
     const ready = (d: Document, urgent: boolean) => {
       if (BackgroundReader.isRead(d)) return false;
       const quiet = now - d.lastEditMs;
-      if (!urgent && quiet < this.opts.editDebounceMs) {
-        waitMs = Math.min(waitMs ?? Infinity, this.opts.editDebounceMs - quiet);
+      const needed = d.scoredEnd > d.readTokens ? this.opts.refreshDebounceMs : this.opts.editDebounceMs;
+      if (!urgent && quiet < needed) {
+        waitMs = Math.min(waitMs ?? Infinity, needed - quiet);
         return false;
       }
       return true;
