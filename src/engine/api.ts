@@ -19,8 +19,10 @@ export interface EngineOptions {
   threads?: number;
   /** Read open documents in the background (default true); read() works either way. */
   backgroundReading?: boolean;
-  /** Most tokens per model run while reading (default chosen by the engine). */
+  /** Most tokens per model run while reading in the background (default chosen by the engine). */
   runTokens?: number;
+  /** The same when a request waits for the reading (default: the larger of runTokens and 256). */
+  urgentRunTokens?: number;
 }
 
 export interface EngineInfo {

@@ -17,11 +17,13 @@ import { summarize } from './summary';
 
 export const DEFAULT_MEMORY_BUDGET = 256 * 1024 * 1024;
 
-/** Tokens between checkpoints: the state of a 1 MB file (~300k tokens) in checkpoints stays under ~64 MB. */
+/**
+ * Tokens between checkpoints: at most 200 bytes of checkpoint per token, so the checkpoints of a
+ * 1 MB file (~300k tokens) stay under ~64 MB; no sparser than needed (in multiples of 256),
+ * because a jump replays up to this many tokens.
+ */
 export function defaultCheckpointEvery(stateBytes: number): number {
-  let n = 256;
-  while (n < 8192 && stateBytes / n > 200) n *= 2;
-  return n;
+  return Math.min(8192, Math.max(256, Math.ceil(stateBytes / 200 / 256) * 256));
 }
 
 export class Engine implements EngineApi {
@@ -40,7 +42,8 @@ export class Engine implements EngineApi {
     this.budget = new CheckpointBudget(opts.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET);
     this.checkpointEvery = opts.checkpointEvery ?? defaultCheckpointEvery(m.stateSize * 4);
     const runTokens = Math.max(1, opts.runTokens ?? (m.maxChunk > 0 ? Math.min(256, m.maxChunk * 4) : 256));
-    this.replayer = new Replayer(model.runner, new PriorityGate(), { checkpointEvery: this.checkpointEvery, runTokens });
+    const urgentRunTokens = Math.max(1, opts.urgentRunTokens ?? (m.maxChunk > 0 ? Math.min(256, m.maxChunk * 4) : 256));
+    this.replayer = new Replayer(model.runner, new PriorityGate(), { checkpointEvery: this.checkpointEvery, runTokens, urgentRunTokens });
     this.completer = new Completer(m, model.tokenizer, this.replayer);
     this.specialIds = new Set(Object.values(m.special));
     this.reader = new BackgroundReader(

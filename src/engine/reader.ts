@@ -145,10 +145,11 @@ export class BackgroundReader {
     let start = this.replayer.startFor(doc, doc.readTokens);
     // after an edit the nearest checkpoint may lie before the read prefix: catch up first
     if (start.g < doc.readTokens) start = await this.replayer.advance(doc, start, doc.readTokens, o);
-    doc.ensureTokenFor(start.g + this.replayer.cfg.runTokens);
+    const maxRun = this.replayer.maxRun(o.priority);
+    doc.ensureTokenFor(start.g + maxRun);
     const docEnd = doc.fullyTokenized ? doc.totalTokens : doc.lineStartToken(doc.tokenizedLines);
     if (start.g >= docEnd) return;
-    const end = this.replayer.runEnd(doc, start.g, docEnd, []);
+    const end = this.replayer.runEnd(doc, start.g, docEnd, [], maxRun);
     await this.replayer.advance(doc, start, end, o);
   }
 }

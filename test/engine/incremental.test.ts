@@ -39,7 +39,8 @@ describe('incremental state after random edits equals a from-scratch read', func
         const rnd = seededRng(seed);
         // small checkpoint spacing and runs, so edits land inside and across checkpoints;
         // the delta model's runs exceed its chunk limit of 64 once, to test the split
-        const a: Engine = await engine(dir, { checkpointEvery: 16, runTokens: model.includes('delta') && i === 1 ? 100 : 24 });
+        const run = model.includes('delta') && i === 1 ? 100 : 24;
+        const a: Engine = await engine(dir, { checkpointEvery: 16, runTokens: run, urgentRunTokens: run });
         let text = initial();
         await a.openDocument('doc', 1, text);
         let version = 1;

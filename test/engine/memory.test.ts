@@ -40,9 +40,11 @@ describe('memory budget', function () {
   it('keeps checkpoints of a 1 MB file under 64 MB at the default spacing', async () => {
     const { defaultCheckpointEvery } = await import('../../src/engine/engine');
     // a trained model's state (8 layers, 8 heads of 32): about 370 KB; a 1 MB file ~ 300k tokens
-    for (const stateBytes of [4916, 100_000, 370_000, 1_000_000]) {
+    for (const stateBytes of [4916, 100_000, 370_000, 539_844, 1_000_000]) {
       const every = defaultCheckpointEvery(stateBytes);
       assert.ok((300_000 / every) * stateBytes <= 64 * 2 ** 20, `${stateBytes} B every ${every}`);
+      // and no sparser than that needs (a jump replays up to `every` tokens)
+      assert.ok(every === 256 || (300_000 / (every - 256)) * stateBytes > 60 * 2 ** 20 * 0.95, `${stateBytes} B every ${every}: sparser than needed`);
     }
   });
 });
