@@ -84,11 +84,13 @@ async function modelLevel(a: Args, tokens: Int32Array): Promise<ModelLevel> {
       // the state is carried from run to run, as when reading a file
       let state: Float32Array = new Float32Array(m.manifest.stateSize);
       const n = Math.floor(tokens.length / T);
+      const [all0, one0] = r.stats.bulkRuns;
       const mod = await timeRuns(async (i) => { state = (await r.run(tokens.subarray((i % n) * T, (i % n + 1) * T), state)).state; }, 8, 3000);
       const ref = await timeRuns(() => chain.run(x, T), 8, 3000);
       const mt = (T * 1000) / mod.msPerRun, ct = (T * 1000) / ref.msPerRun;
       prefill.push({ T, modelTokPerS: mt, chainTokPerS: ct, ratio: mt / ct });
-      log(`prefill T=${T}: model ${mt.toFixed(0)} tokens/s, matmul chain ${ct.toFixed(0)} tokens/s`);
+      const [all1, one1] = r.stats.bulkRuns;
+      log(`prefill T=${T}: model ${mt.toFixed(0)} tokens/s, matmul chain ${ct.toFixed(0)} tokens/s (CPU runs on all threads / one thread: ${all1 - all0} / ${one1 - one0})`);
     }
     let state: Float32Array = new Float32Array(m.manifest.stateSize);
     const dec = await timeRuns(async (i) => { state = (await r.run(tokens.subarray(i % tokens.length, i % tokens.length + 1), state)).state; }, 200, 2000, 5);

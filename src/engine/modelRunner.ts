@@ -1,6 +1,7 @@
 // One model, two or three ONNX Runtime sessions: runs a chunk of tokens from a packed state.
-// Large chunks (reading) go to the GPU when there is one, else to a CPU session with all the
-// threads; small ones (decoding) to a one-thread CPU session. A GPU run has a fixed cost of
+// Large chunks (reading) go to the GPU when there is one, else to whichever CPU session has
+// been faster for them lately: all threads (a quiet machine) or one (another process holds a
+// core); small ones (decoding) to the one-thread CPU session. A GPU run has a fixed cost of
 // milliseconds, and on a CPU shared with the editor a one-token run is fastest on one thread
 // (a second thread mostly waits for a core). The state lives on the host between runs, so
 // any session can continue from it.
@@ -11,6 +12,7 @@ import type { ProviderChoice } from './api';
 import { CONTRACT_INPUTS, CONTRACT_OUTPUTS } from './contract';
 import type { Manifest } from './manifest';
 import { ModelFolderError } from './manifest';
+import { FasterOfTwo } from './fasterOfTwo';
 import { LoadedOrt, loadOrt } from './ortLoader';
 
 export interface RunOutput {
@@ -40,7 +42,11 @@ export interface RunnerOptions {
   cpuGraph?: 'auto' | 'float';
 }
 
-export interface RunnerStats { runs: number; tokens: number; ms: number }
+export interface RunnerStats {
+  runs: number; tokens: number; ms: number;
+  /** Bulk CPU runs on all threads and on one thread. */
+  bulkRuns: [number, number];
+}
 
 function sessionOptions(threads: number, providers: string[]): InferenceSession.SessionOptions {
   return {
@@ -80,8 +86,13 @@ function checkGraph(session: InferenceSession, m: Manifest, file: string): void 
 }
 
 export class ModelRunner {
-  readonly stats: RunnerStats = { runs: 0, tokens: 0, ms: 0 };
+  readonly stats: RunnerStats = { runs: 0, tokens: 0, ms: 0, bulkRuns: [0, 0] };
   readonly gpuMinTokens: number;
+  /**
+   * Bulk CPU runs: 0 = the all-threads session, 1 = the one-thread session; one chooser per
+   * power-of-two run length, because the cost per token depends on the length too.
+   */
+  readonly bulkChoice = new Map<number, FasterOfTwo>();
 
   private constructor(
     readonly manifest: Manifest,
@@ -166,10 +177,15 @@ export class ModelRunner {
   }
 
   private async runOne(tokens: Int32Array, state: Float32Array): Promise<RunOutput> {
-    const session = tokens.length < this.gpuMinTokens ? this.cpuSmall : this.gpu ?? this.cpu;
+    const small = tokens.length < this.gpuMinTokens;
+    const chooser = !small && !this.gpu && this.cpuSmall !== this.cpu ? this.chooserFor(tokens.length) : undefined;
+    const choice = chooser?.pick();
+    const session = small || choice === 1 ? this.cpuSmall : this.gpu ?? this.cpu;
     const t0 = performance.now();
     const r = await session.run(feeds(this.loaded, tokens, state));
-    this.stats.ms += performance.now() - t0;
+    const ms = performance.now() - t0;
+    if (chooser && choice !== undefined) { chooser.record(choice, ms, tokens.length); this.stats.bulkRuns[choice]++; }
+    this.stats.ms += ms;
     this.stats.runs++;
     this.stats.tokens += tokens.length;
     return {
@@ -178,6 +194,13 @@ export class ModelRunner {
       importance: r.importance.data as Float32Array,
       surprisal: r.surprisal.data as Float32Array,
     };
+  }
+
+  private chooserFor(tokens: number): FasterOfTwo {
+    const bucket = Math.floor(Math.log2(tokens));
+    let c = this.bulkChoice.get(bucket);
+    if (!c) { c = new FasterOfTwo(16, 0.5); this.bulkChoice.set(bucket, c); }
+    return c;
   }
 
   async dispose(): Promise<void> {
