@@ -1,6 +1,6 @@
 // Engine benchmark: prints one markdown table (BENCHMARKS.md holds the results).
 //   npm run bench [-- --model DIR] [--provider cpu|cuda|auto] [--cuda-lib-dir DIR] [--threads N]
-//                 [--chunks 64,256,512] [--json FILE]
+//                 [--chunks 64,256,1024] [--json FILE]
 // Model level (in this process): prefill tokens/s per chunk size T and per-token decode time,
 // each next to a plain chain of matmuls with the same parameter count, in the same run.
 // Engine level (the engine's child process, as the extension runs it): time to the state at
@@ -35,13 +35,13 @@ function parse(argv: string[]): Args {
       case '--chunks': a.chunks = v().split(',').map(Number); break;
       case '--json': a.json = v(); break;
       case '-h': case '--help':
-        process.stdout.write('npm run bench -- [--model DIR] [--provider cpu|cuda|auto] [--cuda-lib-dir DIR] [--threads N] [--chunks 64,256,512] [--json FILE]\n');
+        process.stdout.write('npm run bench -- [--model DIR] [--provider cpu|cuda|auto] [--cuda-lib-dir DIR] [--threads N] [--chunks 64,256,1024] [--json FILE]\n');
         process.exit(0);
       default: throw new Error(`unknown option ${argv[i]}`);
     }
   }
   if (!['cpu', 'cuda', 'auto'].includes(a.provider)) throw new Error(`--provider is cpu, cuda or auto`);
-  if (!a.chunks.length) a.chunks = a.provider === 'cpu' ? [64, 256, 512] : [64, 256, 512, 1024, 4096];
+  if (!a.chunks.length) a.chunks = a.provider === 'cpu' ? [64, 256, 1024] : [64, 256, 1024, 4096];
   return a;
 }
 

@@ -26,7 +26,11 @@ CONTRACT_PATH = os.path.join(HERE, "..", "models", "contract.json")
 TOKENIZER_PATH = os.path.join(HERE, "assets", "tokenizer.json")
 OPSET = 17
 DELTA_MAX_CHUNK = 64   # the delta rule's graph reads one block: its UT transform is C x C
-FLOW_MAX_CHUNK = 512   # Flow-Attention's graph is one unpadded block: quadratic in the chunk
+# Flow-Attention's model.onnx holds two forms behind an If on the chunk length (length_switch.py):
+# up to SHORT_CHUNK tokens the graph form (one unpadded block: a token costs one row, T^2 in the
+# chunk), above it the blocked training form (64-token blocks: linear in T, for reading).
+SHORT_CHUNK = 64
+FLOW_MAX_CHUNK = 4096  # the engine's longest run: T x vocab surprisal logits (268 MB at 4096)
 
 TINY = {
     # a sliding-window layer in the middle, as in the shipped models, so the tiny graphs cover every op
@@ -61,6 +65,25 @@ def graph_model(lm):
     """The same weights in the graph form (model.Config.graph_form): what gets exported."""
     from model import LM, Config
     g = LM(Config.from_dict(dict(lm.cfg.to_dict(), graph_form=True)))
+    g.load_state_dict(lm.state_dict())
+    return g.eval()
+
+
+def export_switched(lm, path):
+    """model.onnx of a Flowformer: the graph form up to SHORT_CHUNK tokens, the blocked form above."""
+    import tempfile
+    import onnx
+    import length_switch
+    with tempfile.TemporaryDirectory() as tmp:
+        short, long = os.path.join(tmp, "short.onnx"), os.path.join(tmp, "long.onnx")
+        export_onnx(graph_model(lm), short)
+        export_onnx(blocked_model(lm), long)
+        onnx.save(length_switch.switch(onnx.load(short), onnx.load(long), SHORT_CHUNK), path)
+
+
+def blocked_model(lm):
+    """The same weights in the blocked (training) form."""
+    g = LM(Config.from_dict(dict(lm.cfg.to_dict(), graph_form=False)))
     g.load_state_dict(lm.state_dict())
     return g.eval()
 
@@ -150,11 +173,14 @@ def b64(t):
 
 
 def parity_fixture(lm, path, seed=0, max_floats=4096):
-    """Three chunks with the state carried (T = 7, 1, 40 crosses blocks); outputs from PyTorch.
+    """Chunks with the state carried (T = 7, 1, 40 crosses blocks; a Flowformer also 100, past the
+    graph form's SHORT_CHUNK); outputs from PyTorch.
     For a shipped model the logits and state are large: every k-th value is kept (k in
     logits_stride / state_stride) so the fixture stays small and still covers every layer."""
     g = torch.Generator().manual_seed(seed)
-    chunks = [torch.randint(5, lm.cfg.vocab_size, (n,), generator=g) for n in (7, 1, 40)]
+    # a Flowformer's 100-token chunk runs the graph's blocked form (length_switch.py)
+    sizes = (7, 1, 40, 100) if lm.cfg.arch == "flowformer" else (7, 1, 40)
+    chunks = [torch.randint(5, lm.cfg.vocab_size, (n,), generator=g) for n in sizes]
     chunks[0][0] = 1   # a document starts with fim_prefix
     state = torch.zeros(lm.state_size())
     graph = ChunkGraph(graph_model(lm)).eval()
@@ -178,7 +204,10 @@ def write_model_folder(lm, out, name, training, fixture=None, fp16_weights=False
     if fp16_weights:                       # round first, so PyTorch and the fixture see the same weights
         lm = lm.half().float()
     lm = graph_model(lm)
-    export_onnx(lm, os.path.join(out, "model.onnx"))
+    if lm.cfg.arch == "flowformer":
+        export_switched(lm, os.path.join(out, "model.onnx"))
+    else:
+        export_onnx(lm, os.path.join(out, "model.onnx"))
     if fp16_weights:
         store_weights_fp16(os.path.join(out, "model.onnx"))
     training = dict(training, weights_stored_as="float16" if fp16_weights else "float32")

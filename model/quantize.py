@@ -49,6 +49,8 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+import length_switch
+
 MS_DOMAIN = "com.microsoft"
 METHODS = ("int8", "int8-dynamic", "nbits8", "nbits4")
 DEFAULT_METHOD = "int8"
@@ -479,6 +481,14 @@ def quantize_model(model, method=DEFAULT_METHOD, block_size=32, accuracy_level=4
     """Returns (new ModelProto, list of the quantized MatMuls)."""
     if method not in METHODS:
         raise ValueError(f"method {method!r}: expected one of {', '.join(METHODS)}")
+    if length_switch.find_switch(model) is not None:
+        # two forms behind an If on the chunk length (length_switch.py): each on its own, then
+        # together again; their int8 weights are the same tensors, stored once
+        small, large, limit = length_switch.split(model)
+        args = (method, block_size, accuracy_level, min_elements, split_tail, embed_from_int8, fuse)
+        qs, done = quantize_model(small, *args, log=log)
+        ql, _ = quantize_model(large, *args, log=lambda *_: None)
+        return length_switch.switch(qs, ql, limit), done
     m = onnx.ModelProto()
     m.CopyFrom(model)
     g = m.graph

@@ -19,9 +19,14 @@ export interface EngineOptions {
   threads?: number;
   /** Read open documents in the background (default true); read() works either way. */
   backgroundReading?: boolean;
-  /** Most tokens per model run while reading in the background (default chosen by the engine). */
+  /** Most tokens per model run while reading in the background (default: as urgentRunTokens). */
   runTokens?: number;
-  /** The same when a request waits for the reading (default: the larger of runTokens and 256). */
+  /**
+   * The same within 2 s of an edit or a completion request (default: runTokens): a keystroke
+   * waits for at most one background run, so an editor keeps these short.
+   */
+  activeRunTokens?: number;
+  /** The same when a request waits for the reading (default: 1024 tokens on the CPU, 4096 with CUDA, at most max_chunk x 4). */
   urgentRunTokens?: number;
 }
 

@@ -24,6 +24,10 @@ export interface ReaderOptions {
    * only refreshes them, so it waits for a pause in typing instead of taking the CPU from it.
    */
   refreshDebounceMs: number;
+  /** Most tokens per background run while the user is active (default: the replayer's runTokens). */
+  activeRunTokens?: number;
+  /** How long after an edit or a request the user counts as active. */
+  activeMs: number;
 }
 
 export class BackgroundReader {
@@ -32,6 +36,7 @@ export class BackgroundReader {
   private wakeUp: (() => void) | undefined;
   private disposed = false;
   private loopDone: Promise<void> | undefined;
+  private activeUntil = 0;
 
   constructor(
     private readonly documents: () => Iterable<Document>,
@@ -43,6 +48,11 @@ export class BackgroundReader {
 
   start(): void {
     this.loopDone ??= this.loop();
+  }
+
+  /** An edit or a request: background runs stay short for a while (activeRunTokens). */
+  noteActivity(): void {
+    this.activeUntil = Date.now() + this.opts.activeMs;
   }
 
   wake(): void {
@@ -145,7 +155,8 @@ export class BackgroundReader {
     let start = this.replayer.startFor(doc, doc.readTokens);
     // after an edit the nearest checkpoint may lie before the read prefix: catch up first
     if (start.g < doc.readTokens) start = await this.replayer.advance(doc, start, doc.readTokens, o);
-    const maxRun = this.replayer.maxRun(o.priority);
+    let maxRun = this.replayer.maxRun(o.priority);
+    if (o.priority === Priority.Background && this.opts.activeRunTokens && Date.now() < this.activeUntil) maxRun = Math.min(maxRun, this.opts.activeRunTokens);
     doc.ensureTokenFor(start.g + maxRun);
     const docEnd = doc.fullyTokenized ? doc.totalTokens : doc.lineStartToken(doc.tokenizedLines);
     if (start.g >= docEnd) return;

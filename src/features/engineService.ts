@@ -86,10 +86,10 @@ export class EngineService implements vscode.Disposable {
     let engine: EngineApi | undefined;
     try {
       engine = await createEngine(
-        // Short background runs (128 tokens, ~20 ms for the 10M-parameter default model's int8 graph
-        // on 2 cores): a keystroke waits for at most one before its completion runs; 64-token runs
-        // read ~17% slower (bench/threads.js). Runs a request waits for are longer (the engine's).
-        { modelDir: s.modelDir, provider: s.provider, cudaLibDir: s.cudaLibDir, memoryBudgetBytes: s.memoryBudgetBytes, threads: s.threads, runTokens: 128 },
+        // While the user types, short background runs (128 tokens, ~20 ms for the 10M-parameter
+        // default model's int8 graph on 2 cores): a keystroke waits for at most one before its
+        // completion runs. Otherwise the engine's long runs (1024 on the CPU: ~2x the tokens/s).
+        { modelDir: s.modelDir, provider: s.provider, cudaLibDir: s.cudaLibDir, memoryBudgetBytes: s.memoryBudgetBytes, threads: s.threads, activeRunTokens: 128 },
         { extensionPath: this.context.extensionPath, onEvent: (e) => { if (gen === this.generation) this.onEvent(e); } },
       );
       const info = await engine.info();

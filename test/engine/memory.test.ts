@@ -10,7 +10,8 @@ describe('memory budget', function () {
   it('holds across documents and evicts the least recently used document first', async () => {
     const stateBytes = (await (await engine(TINY[0])).info()).stateBytes;
     const budget = 12 * stateBytes;
-    const e = await engine(TINY[0], { memoryBudgetBytes: budget, checkpointEvery: 32 });
+    // runs as short as the checkpoint spacing: a checkpoint can only fall at the end of a run
+    const e = await engine(TINY[0], { memoryBudgetBytes: budget, checkpointEvery: 32, runTokens: 32, urgentRunTokens: 32 });
     const text = sampleSource().slice(0, 6000);
     for (const uri of ['a', 'b', 'c']) {
       await e.openDocument(uri, 1, text);

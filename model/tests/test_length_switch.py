@@ -1,0 +1,89 @@
+"""length_switch.py: one graph holding the graph form (short chunks) and the blocked form (long
+chunks) of a Flowformer. Its numbers are checked through ONNX Runtime by the engine's parity test
+(test/engine/parity.test.ts: the fixtures' 100-token chunk runs the blocked form); here the
+structure: switch and split are inverse, weights are stored once, quantize.py keeps the switch."""
+import os
+
+import numpy as np
+import onnx
+import pytest
+import torch
+from onnx import numpy_helper
+
+import export
+import length_switch
+import quantize
+from model import LM
+
+ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
+
+
+@pytest.fixture(scope="module")
+def forms(tmp_path_factory):
+    d = tmp_path_factory.mktemp("forms")
+    torch.manual_seed(1234)
+    lm = export.graph_model(LM(export.TINY["flowformer"]))
+    short, long = str(d / "short.onnx"), str(d / "long.onnx")
+    export.export_onnx(lm, short)
+    export.export_onnx(export.blocked_model(lm), long)
+    return onnx.load(short), onnx.load(long)
+
+
+def ops(m):
+    return [n.op_type for n in m.graph.node]
+
+
+def inits(m):
+    return {t.name: numpy_helper.to_array(t) for t in m.graph.initializer}
+
+
+def test_the_two_forms_differ(forms):
+    short, long = forms
+    assert ops(short) != ops(long)                      # else the switch would be pointless
+    assert inits(short).keys() == inits(long).keys()    # the same weights
+
+
+def test_switch_then_split_gives_back_both_forms(forms):
+    short, long = forms
+    m = length_switch.switch(short, long, 64)
+    top = ops(m)
+    assert top == ["Shape", "LessOrEqual", "If"]
+    assert length_switch.max_small(m) == 64
+    # every weight once, in the outer graph
+    names = [t.name for t in m.graph.initializer]
+    assert len(names) == len(set(names)) == len(inits(short)) + 1
+    s, l, k = length_switch.split(m)
+    assert k == 64
+    for got, want in ((s, short), (l, long)):
+        assert ops(got) == ops(want)
+        a, b = inits(got), inits(want)
+        assert a.keys() == b.keys() and all(np.array_equal(a[n], b[n]) for n in a)
+        assert [o.name for o in got.graph.output] == [o.name for o in want.graph.output]
+
+
+def test_switch_refuses_different_contracts(forms):
+    short, long = forms
+    other = onnx.ModelProto()
+    other.CopyFrom(long)
+    other.graph.output[0].name = "something_else"
+    with pytest.raises(ValueError):
+        length_switch.switch(short, other, 64)
+
+
+def test_quantize_keeps_the_switch_and_shares_the_int8_weights(forms):
+    short, long = forms
+    m = length_switch.switch(short, long, 64)
+    q, done = quantize.quantize_model(m, min_elements=0, log=lambda *_: None)
+    assert length_switch.find_switch(q) is not None and length_switch.max_small(q) == 64
+    qs, ql, _ = length_switch.split(q)
+    for part in (qs, ql):
+        assert "MatMulIntegerToFloat" in ops(part)
+    int8 = [t for t in q.graph.initializer if t.data_type == onnx.TensorProto.INT8]
+    assert int8 and not any(t.name.startswith((length_switch.SMALL + "/", length_switch.LARGE + "/")) for t in int8)
+    assert len(done) > 0
+
+
+def test_committed_tiny_flowformer_is_switched():
+    m = onnx.load(os.path.join(ROOT, "models", "tiny-flowformer", "model.onnx"))
+    assert length_switch.find_switch(m) is not None
+    assert length_switch.max_small(m) == export.SHORT_CHUNK
