@@ -10,6 +10,15 @@ export interface Checkpoint {
   lastUse: number;
   /** Kept near the cursor (start of the cursor's line and of the line before). */
   hot: boolean;
+  /**
+   * Next-token logits after token g - 1, kept with hot checkpoints and the read frontier: a
+   * completion exactly there (typing at a line start, at the end of a read file) needs no run.
+   */
+  logits?: Float32Array;
+}
+
+function bytesOf(c: Checkpoint): number {
+  return c.state.byteLength + (c.logits?.byteLength ?? 0);
 }
 
 export interface CheckpointOwner {
@@ -36,8 +45,8 @@ export class CheckpointBudget {
   }
 
   unregister(o: CheckpointOwner): void {
-    for (const c of o.checkpoints) this.bytes -= c.state.byteLength;
-    if (o.frontier) this.bytes -= o.frontier.state.byteLength;
+    for (const c of o.checkpoints) this.bytes -= bytesOf(c);
+    if (o.frontier) this.bytes -= bytesOf(o.frontier);
     o.checkpoints = [];
     o.frontier = undefined;
     this.owners.delete(o);
@@ -49,27 +58,27 @@ export class CheckpointBudget {
     let i = list.length;
     while (i > 0 && list[i - 1].g > c.g) i--;
     if (i > 0 && list[i - 1].g === c.g) {
-      this.bytes -= list[i - 1].state.byteLength;
+      this.bytes -= bytesOf(list[i - 1]);
       c.hot = c.hot || list[i - 1].hot;
       list[i - 1] = c;
     } else {
       list.splice(i, 0, c);
     }
-    this.bytes += c.state.byteLength;
+    this.bytes += bytesOf(c);
     this.enforce(c);
   }
 
   setFrontier(o: CheckpointOwner, c: Checkpoint | undefined): void {
-    if (o.frontier) this.bytes -= o.frontier.state.byteLength;
+    if (o.frontier) this.bytes -= bytesOf(o.frontier);
     o.frontier = c;
-    if (c) { this.bytes += c.state.byteLength; this.enforce(c); }
+    if (c) { this.bytes += bytesOf(c); this.enforce(c); }
   }
 
   /** Drops every checkpoint after token g (an edit changed the tokens from g on). */
   dropAfter(o: CheckpointOwner, g: number): void {
     const keep: Checkpoint[] = [];
     for (const c of o.checkpoints) {
-      if (c.g <= g) keep.push(c); else this.bytes -= c.state.byteLength;
+      if (c.g <= g) keep.push(c); else this.bytes -= bytesOf(c);
     }
     o.checkpoints = keep;
     if (o.frontier && o.frontier.g > g) this.setFrontier(o, undefined);
@@ -77,7 +86,7 @@ export class CheckpointBudget {
 
   remove(o: CheckpointOwner, c: Checkpoint): void {
     const i = o.checkpoints.indexOf(c);
-    if (i >= 0) { o.checkpoints.splice(i, 1); this.bytes -= c.state.byteLength; }
+    if (i >= 0) { o.checkpoints.splice(i, 1); this.bytes -= bytesOf(c); }
   }
 
   private enforce(protect: Checkpoint): void {

@@ -62,7 +62,7 @@ export class Completer {
     const lineIds = doc.lineTokens(line).ids;
     const target = gL + ids.length;
     // a checkpoint inside this line is usable while the line's tokens agree with the prefix's
-    const usable = (c: { g: number }) => (needLogits ? c.g < target : c.g <= target)
+    const usable = (c: { g: number; logits?: Float32Array }) => (needLogits ? c.g < target || (c.g === target && !!c.logits) : c.g <= target)
       && (c.g <= gL || prefixEqual(lineIds, ids, c.g - gL));
     let st: StateAt = this.replayer.startFor(doc, target, usable);
     const hot = line > 0 ? [doc.lineStartToken(line - 1), gL] : [gL];

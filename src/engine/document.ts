@@ -230,8 +230,8 @@ export class Document implements CheckpointOwner {
     return best;
   }
 
-  addCheckpoint(g: number, state: Float32Array, hot = false): void {
-    this.budget.add(this, { g, state, lastUse: tick(), hot });
+  addCheckpoint(g: number, state: Float32Array, hot = false, logits?: Float32Array): void {
+    this.budget.add(this, { g, state, lastUse: tick(), hot, logits });
     if (hot) {
       // only the few latest cursor positions keep their dense checkpoints
       const hots = this.checkpoints.filter((c) => c.hot).sort((a, b) => b.lastUse - a.lastUse);
@@ -239,8 +239,8 @@ export class Document implements CheckpointOwner {
     }
   }
 
-  setFrontier(g: number, state: Float32Array): void {
-    this.budget.setFrontier(this, { g, state, lastUse: tick(), hot: false });
+  setFrontier(g: number, state: Float32Array, logits?: Float32Array): void {
+    this.budget.setFrontier(this, { g, state, lastUse: tick(), hot: false, logits });
   }
 
   lastCheckpointG(): number {

@@ -59,13 +59,13 @@ export class Replayer {
     const c = doc.bestCheckpoint(g, usable);
     if (!c) return { g: 0, state: this.zeroState() };
     c.lastUse = tick();
-    return { g: c.g, state: c.state };
+    return { g: c.g, state: c.state, logits: c.logits };
   }
 
   /** The state after the document's tokens [0, g). With needLogits, runs at least the last token. */
   async stateAt(doc: Document, g: number, needLogits: boolean, o: ReplayOptions): Promise<StateAt> {
     let start: StateAt = o.from ? { g: o.from.g, state: o.from.state } : this.startFor(doc, g);
-    if (needLogits && start.g >= g) start = g > 0 ? this.startFor(doc, g - 1) : start;
+    if (needLogits && start.g >= g && !(start.g === g && start.logits)) start = g > 0 ? this.startFor(doc, g - 1) : start;
     return this.advance(doc, start, g, o);
   }
 
@@ -76,7 +76,7 @@ export class Replayer {
     const hot = (o.hot ?? []).filter((h) => h > start.g && h <= g).sort((a, b) => a - b);
     let cur = start.g;
     let state = start.state;
-    let logits: Float32Array | undefined;
+    let logits: Float32Array | undefined = start.logits;
     const maxRun = this.maxRun(o.priority);
     while (cur < g) {
       cancel.throwIfCancelled();
@@ -88,8 +88,8 @@ export class Replayer {
       state = out.state;
       logits = out.logits;
       cur = end;
-      this.maybeCheckpoint(doc, cur, state, hot.includes(cur));
-      if (cur === doc.readTokens && (!doc.frontier || doc.frontier.g < cur)) doc.setFrontier(cur, state);
+      this.maybeCheckpoint(doc, cur, state, hot.includes(cur), logits);
+      if (cur === doc.readTokens && (!doc.frontier || doc.frontier.g < cur)) doc.setFrontier(cur, state, logits);
     }
     return { g: cur, state, logits };
   }
@@ -109,8 +109,8 @@ export class Replayer {
     return s > cur + maxRun / 4 ? s : limit;
   }
 
-  private maybeCheckpoint(doc: Document, g: number, state: Float32Array, hot: boolean): void {
-    if (hot) { doc.addCheckpoint(g, state, true); return; }
+  private maybeCheckpoint(doc: Document, g: number, state: Float32Array, hot: boolean, logits: Float32Array): void {
+    if (hot) { doc.addCheckpoint(g, state, true, logits); return; }
     const since = g - this.prevRegular(doc, g);
     const { k } = doc.tokenPosition(g);
     const every = this.cfg.checkpointEvery;

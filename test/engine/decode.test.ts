@@ -59,6 +59,31 @@ describe('decoding', function () {
     assert.ok(r.tokens > 0 && r.msToFirstToken <= r.msTotal && r.msToState <= r.msToFirstToken);
   });
 
+  it('at the end of a read file and at a line start typed before, the stored logits answer with no replay', async () => {
+    // the read frontier keeps the logits after the last token: completing at the end runs only the decoded tokens
+    const end = text.length - lines[lines.length - 1].length; // the last line is empty or short: its start
+    const t = await engineWithText(text.slice(0, end));
+    const runs0 = t.runner.stats.tokens;
+    const r = await t.complete(req(end));
+    assert.strictEqual(t.runner.stats.tokens - runs0, Math.max(0, r.tokens - 1), 'only the decoded tokens ran');
+    assert.strictEqual(r.text, await referenceGreedy(t, [t.runner.manifest.special.fim_prefix, ...t.tokenizer.encodeText(text.slice(0, end))], 8));
+    await t.dispose();
+    // a hot checkpoint at a line start keeps its logits too: the second request there replays nothing
+    const off = lineStart(30);
+    await e.complete(req(off));
+    const before = e.runner.stats.tokens;
+    const again = await e.complete(req(off));
+    assert.strictEqual(e.runner.stats.tokens - before, Math.max(0, again.tokens - 1));
+    assert.strictEqual(again.text, await referenceGreedy(e, prefixIds(off), 8));
+  });
+
+  async function engineWithText(t: string): Promise<Engine> {
+    const x = await engine(TINY[0]);
+    await x.openDocument('doc', 1, t);
+    await x.read('doc');
+    return x;
+  }
+
   it('heals the token at the cursor inside a word', async () => {
     const L = lines.findIndex((l, i) => i > 10 && /[A-Za-z]{6}/.test(l));
     const col = lines[L].search(/[A-Za-z]{6}/) + 3; // three letters into a word
