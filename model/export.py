@@ -70,15 +70,31 @@ def graph_model(lm):
 
 
 def export_switched(lm, path):
-    """model.onnx of a Flowformer: the graph form up to SHORT_CHUNK tokens, the blocked form above."""
+    """model.onnx with two forms behind an If on the chunk length (length_switch.py). A Flowformer:
+    the graph form up to SHORT_CHUNK tokens, the blocked form above. A DeltaNet: one delta-rule
+    step for a single token (its chunk form pads every chunk to a 64-token block, so decoding
+    paid for 64 tokens), the one-block chunk form for 2 to 64 tokens."""
     import tempfile
     import onnx
     import length_switch
     with tempfile.TemporaryDirectory() as tmp:
         short, long = os.path.join(tmp, "short.onnx"), os.path.join(tmp, "long.onnx")
-        export_onnx(graph_model(lm), short)
-        export_onnx(blocked_model(lm), long)
-        onnx.save(length_switch.switch(onnx.load(short), onnx.load(long), SHORT_CHUNK), path)
+        if lm.cfg.arch == "deltanet":
+            export_onnx(step_model(lm), short, example_len=1)   # traced at T = 1: only ever runs there
+            export_onnx(graph_model(lm), long)
+            limit = 1
+        else:
+            export_onnx(graph_model(lm), short)
+            export_onnx(blocked_model(lm), long)
+            limit = SHORT_CHUNK
+        onnx.save(length_switch.switch(onnx.load(short), onnx.load(long), limit), path)
+
+
+def step_model(lm):
+    """The same weights with one-token delta-rule blocks: the decoding step."""
+    g = LM(Config.from_dict(dict(lm.cfg.to_dict(), graph_form=True, block_size=1)))
+    g.load_state_dict(lm.state_dict())
+    return g.eval()
 
 
 def blocked_model(lm):
@@ -88,10 +104,10 @@ def blocked_model(lm):
     return g.eval()
 
 
-def export_onnx(lm, path):
+def export_onnx(lm, path, example_len=5):
     graph = ChunkGraph(lm).eval()
     contract = load_contract()
-    tokens = torch.randint(5, lm.cfg.vocab_size, (5,))
+    tokens = torch.randint(5, lm.cfg.vocab_size, (example_len,))
     state = torch.zeros(lm.state_size())
     kwargs = {}
     if "dynamo" in torch.onnx.export.__code__.co_varnames:
@@ -204,7 +220,7 @@ def write_model_folder(lm, out, name, training, fixture=None, fp16_weights=False
     if fp16_weights:                       # round first, so PyTorch and the fixture see the same weights
         lm = lm.half().float()
     lm = graph_model(lm)
-    if lm.cfg.arch == "flowformer":
+    if lm.cfg.arch in ("flowformer", "deltanet"):
         export_switched(lm, os.path.join(out, "model.onnx"))
     else:
         export_onnx(lm, os.path.join(out, "model.onnx"))
