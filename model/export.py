@@ -4,8 +4,10 @@ The folder holds model.onnx, tokenizer.json, manifest.json (the contract the eng
 models/contract.json says what every field means) and, with --fixture, a parity fixture:
 token chunks in, the PyTorch outputs expected, for the engine's CI tests.
 
-  python3 export.py --checkpoint ckpt.pt --out ../models/flowformer [--fixture ../test/fixtures/flowformer.json]
-  python3 export.py --tiny flowformer --out ../models/tiny-flowformer --fixture ...
+  python3 export.py --checkpoint ckpt.pt --out ../models/flowformer --fp16-weights --cpu-graph \
+      --fixture ../test/fixtures/flowformer.json
+  python3 export.py --tiny flowformer --out ../models/tiny-flowformer --fp16-weights \
+      --fixture ../test/fixtures/tiny-flowformer.json
 """
 import argparse
 import base64
