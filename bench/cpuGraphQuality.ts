@@ -73,9 +73,13 @@ export async function compareGraphs(dir: string, text: string, opts: CompareOpti
   const { ort } = loadOrt(undefined, false);
   const so: InferenceSession.SessionOptions = { executionProviders: ['cpu'], intraOpNumThreads: opts.threads ?? Math.min(2, os.cpus().length), interOpNumThreads: 1, graphOptimizationLevel: 'all', logSeverityLevel: 3 };
   const sessions = [await ort.InferenceSession.create(m.graphFile, so), await ort.InferenceSession.create(m.graphCpuFile, so)];
+  // a CPU graph in two files (model/quantize.py): long chunks run its long form, as in the engine
+  const long = !opts.cpuGraph && m.graphCpuLongFile ? await ort.InferenceSession.create(m.graphCpuLongFile, so) : undefined;
+  if (long) sessions.push(long);
   const states: Float32Array[] = [new Float32Array(m.stateSize), new Float32Array(m.stateSize)];
   const run = async (g: number, t: number[]) => {
-    const r = await sessions[g].run({
+    const session = g === 1 && long && t.length >= m.graphCpuLongMinTokens! ? long : sessions[g];
+    const r = await session.run({
       tokens: new ort.Tensor('int64', BigInt64Array.from(t, (x) => BigInt(x)), [t.length]),
       state: new ort.Tensor('float32', states[g], [m.stateSize]),
     });

@@ -98,3 +98,24 @@ def test_committed_tiny_flowformer_is_switched():
     m = onnx.load(os.path.join(ROOT, "models", "tiny-flowformer", "model.onnx"))
     assert length_switch.find_switch(m) is not None
     assert length_switch.max_small(m) == export.SHORT_CHUNK
+
+
+def test_quantize_folder_writes_two_cpu_graphs_over_one_weight_file(forms, tmp_path):
+    import json
+    short, long = forms
+    onnx.save(length_switch.switch(short, long, 64), str(tmp_path / "model.onnx"))
+    (tmp_path / "manifest.json").write_text(json.dumps({"files": {"graph": "model.onnx", "tokenizer": "tokenizer.json"}}))
+    quantize.quantize_folder(str(tmp_path), min_elements=0, log=lambda *_: None)
+    files = json.loads((tmp_path / "manifest.json").read_text())["files"]
+    assert files["graph_cpu"] == "model-int8.onnx" and files["graph_cpu_long"] == "model-int8-long.onnx"
+    assert files["graph_cpu_long_min_tokens"] == 65
+    data = "model-int8.onnx.data"
+    for name in ("model-int8.onnx", "model-int8-long.onnx"):
+        m = onnx.load(str(tmp_path / name), load_external_data=False)
+        assert length_switch.find_switch(m) is None                       # no If: one form per file
+        ext = [t for t in m.graph.initializer if t.data_location == onnx.TensorProto.EXTERNAL]
+        assert ext and all({e.key: e.value for e in t.external_data}["location"] == data for t in ext)
+    # the shared file holds the weights once: about the size of one form's int8 weights
+    one = sum(numpy_helper.to_array(t).nbytes for t in onnx.load(str(tmp_path / "model-int8.onnx")).graph.initializer
+              if t.data_type == onnx.TensorProto.INT8)
+    assert os.path.getsize(tmp_path / data) < 1.5 * one + 65536

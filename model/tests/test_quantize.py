@@ -11,6 +11,7 @@ import onnx
 import pytest
 from onnx import TensorProto as TP, helper, numpy_helper
 
+import length_switch
 import quantize as qz
 
 V, D, H = 64, 32, 128
@@ -262,10 +263,19 @@ def test_shipped_cpu_graphs_are_current(name):
         man = json.load(f)
     out = man.get("files", {}).get("graph_cpu")
     assert out, f"models/{name}/manifest.json has no files.graph_cpu"
-    qm, _ = qz.quantize_model(onnx.load(os.path.join(folder, man["files"]["graph"])), man["quantization"]["method"],
-                              min_elements=man["quantization"]["min_elements"], log=lambda *_: None)
-    shipped = onnx.load(os.path.join(folder, out))
-    assert [n.op_type for n in qm.graph.node] == [n.op_type for n in shipped.graph.node]
-    a = {i.name: numpy_helper.to_array(i) for i in qm.graph.initializer}
-    b = {i.name: numpy_helper.to_array(i) for i in shipped.graph.initializer}
-    assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
+    float_model = onnx.load(os.path.join(folder, man["files"]["graph"]))
+    opts = dict(method=man["quantization"]["method"], min_elements=man["quantization"]["min_elements"], log=lambda *_: None)
+    long_out = man["files"].get("graph_cpu_long")
+    if long_out:      # a length-switched float graph: its two forms as two CPU graphs over one weight file
+        small, large, limit = length_switch.split(float_model)
+        assert man["files"]["graph_cpu_long_min_tokens"] == limit + 1
+        pairs = [(qz.quantize_model(small, **opts)[0], out), (qz.quantize_model(large, **opts)[0], long_out)]
+        assert os.path.exists(os.path.join(folder, out + ".data"))
+    else:
+        pairs = [(qz.quantize_model(float_model, **opts)[0], out)]
+    for qm, file in pairs:
+        shipped = onnx.load(os.path.join(folder, file))    # loads the shared weight file too
+        assert [n.op_type for n in qm.graph.node] == [n.op_type for n in shipped.graph.node]
+        a = {i.name: numpy_helper.to_array(i) for i in qm.graph.initializer}
+        b = {i.name: numpy_helper.to_array(i) for i in shipped.graph.initializer}
+        assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)

@@ -27,6 +27,13 @@ export interface Manifest {
    * weight MatMuls quantized (model/quantize.py); the float graph stays for CUDA and parity.
    */
   graphCpuFile?: string;
+  /**
+   * The CPU graph's long-chunk form (files.graph_cpu_long, optional), for chunks of at least
+   * graphCpuLongMinTokens tokens; graph_cpu then takes the shorter ones (decoding). The two
+   * share one weight file (model/quantize.py).
+   */
+  graphCpuLongFile?: string;
+  graphCpuLongMinTokens?: number;
   tokenizerFile: string;
   manifestFile: string;
 }
@@ -99,6 +106,10 @@ export function validateManifest(m: Record<string, any>, dir: string, file: stri
   const files = m.files ?? {};
   const gc = files.graph_cpu;
   if (gc !== undefined && (typeof gc !== 'string' || !gc || /[\\/]/.test(gc) || gc === '..')) fail(`files.graph_cpu must be a file name in the model folder, got ${JSON.stringify(gc)}`);
+  const gl = files.graph_cpu_long;
+  if (gl !== undefined && (typeof gl !== 'string' || !gl || /[\\/]/.test(gl) || gl === '..' || gc === undefined)) fail(`files.graph_cpu_long must be a file name in the model folder, beside files.graph_cpu; got ${JSON.stringify(gl)}`);
+  const glMin = files.graph_cpu_long_min_tokens;
+  if (gl !== undefined && !(isInt(glMin) && glMin >= 2)) fail(`files.graph_cpu_long_min_tokens must be an integer >= 2 with files.graph_cpu_long, got ${JSON.stringify(glMin)}`);
   return {
     name: m.name,
     architecture: m.architecture,
@@ -113,6 +124,8 @@ export function validateManifest(m: Record<string, any>, dir: string, file: stri
     config: m.config && typeof m.config === 'object' ? m.config : {},
     graphFile: path.join(dir, typeof files.graph === 'string' ? files.graph : FILES.graph),
     graphCpuFile: typeof files.graph_cpu === 'string' ? path.join(dir, files.graph_cpu) : undefined,
+    graphCpuLongFile: typeof gl === 'string' ? path.join(dir, gl) : undefined,
+    graphCpuLongMinTokens: typeof gl === 'string' ? glMin : undefined,
     tokenizerFile: path.join(dir, typeof files.tokenizer === 'string' ? files.tokenizer : FILES.tokenizer),
     manifestFile: file,
   };

@@ -97,9 +97,13 @@ export class ModelRunner {
   private constructor(
     readonly manifest: Manifest,
     private readonly loaded: LoadedOrt,
+    /** Bulk runs on the CPU: all threads, and one thread (the same session when threads = 1). */
     private readonly cpu: InferenceSession,
-    /** One-thread session of the same graph for short runs (the bulk session when threads = 1). */
+    private readonly cpuBulkOne: InferenceSession,
+    /** Short runs (decoding): one thread; the CPU graph's short form when it has a long one. */
     private readonly cpuSmall: InferenceSession,
+    /** Runs of at least this many tokens are bulk runs. */
+    private readonly bulkMinTokens: number,
     /** The graph the CPU sessions run: files.graph_cpu on a CPU-only run, else the float graph. */
     readonly cpuGraphFile: string,
     private readonly gpu: InferenceSession | undefined,
@@ -135,27 +139,32 @@ export class ModelRunner {
         }
       }
     }
-    // CPU only: the quantized CPU graph when there is one; beside a GPU: the float graph
-    const cpuFile = !gpu && opts.cpuGraph !== 'float' && m.graphCpuFile ? m.graphCpuFile : m.graphFile;
-    let cpu: InferenceSession | undefined;
-    let cpuSmall: InferenceSession | undefined;
-    try {
-      cpu = await loaded.ort.InferenceSession.create(cpuFile, sessionOptions(threads, ['cpu']));
-      cpuSmall = threads > 1 ? await loaded.ort.InferenceSession.create(cpuFile, sessionOptions(1, ['cpu'])) : cpu;
-    } catch (e) {
-      await cpu?.release();
-      if (gpu) await gpu.release();
-      throw new ModelFolderError(cpuFile, `ONNX Runtime cannot load it (${firstLine(e)}); the file may be truncated or not an ONNX model`);
-    }
-    try {
-      checkGraph(cpu, m, cpuFile);
-    } catch (e) {
-      await cpu.release();
-      if (cpuSmall !== cpu) await cpuSmall.release();
-      if (gpu) await gpu.release();
-      throw e;
-    }
-    return new ModelRunner(m, loaded, cpu, cpuSmall, cpuFile, gpu, note, opts);
+    // CPU only: the quantized CPU graph when there is one (its long form for bulk runs when it
+    // has one); beside a GPU: the float graph
+    const quantized = !gpu && opts.cpuGraph !== 'float' && !!m.graphCpuFile;
+    const cpuFile = quantized ? m.graphCpuFile! : m.graphFile;
+    const longFile = quantized && m.graphCpuLongFile ? m.graphCpuLongFile : undefined;
+    if (longFile) checkFile(longFile, `the long-chunk CPU graph that manifest.json names in files.graph_cpu_long (${m.manifestFile})`);
+    const bulkFile = longFile ?? cpuFile;
+    const made: InferenceSession[] = [];
+    const open = async (file: string, n: number) => {
+      try {
+        const s = await loaded.ort.InferenceSession.create(file, sessionOptions(n, ['cpu']));
+        made.push(s);
+        checkGraph(s, m, file);
+        return s;
+      } catch (e) {
+        for (const s of made) await s.release();
+        if (gpu) await gpu.release();
+        if (e instanceof ModelFolderError) throw e;
+        throw new ModelFolderError(file, `ONNX Runtime cannot load it (${firstLine(e)}); the file may be truncated, not an ONNX model, or miss its weight file`);
+      }
+    };
+    const cpu = await open(bulkFile, threads);
+    const cpuBulkOne = threads > 1 ? await open(bulkFile, 1) : cpu;
+    const cpuSmall = longFile ? await open(cpuFile, 1) : cpuBulkOne;
+    const bulkMinTokens = !gpu && longFile ? m.graphCpuLongMinTokens! : opts.gpuMinTokens ?? 32;
+    return new ModelRunner(m, loaded, cpu, cpuBulkOne, cpuSmall, bulkMinTokens, cpuFile, gpu, note, opts);
   }
 
   /** Reads `tokens` from `state`; splits the run where the graph has a chunk limit. */
@@ -177,10 +186,10 @@ export class ModelRunner {
   }
 
   private async runOne(tokens: Int32Array, state: Float32Array): Promise<RunOutput> {
-    const small = tokens.length < this.gpuMinTokens;
-    const chooser = !small && !this.gpu && this.cpuSmall !== this.cpu ? this.chooserFor(tokens.length) : undefined;
+    const small = tokens.length < this.bulkMinTokens;
+    const chooser = !small && !this.gpu && this.cpuBulkOne !== this.cpu ? this.chooserFor(tokens.length) : undefined;
     const choice = chooser?.pick();
-    const session = small || choice === 1 ? this.cpuSmall : this.gpu ?? this.cpu;
+    const session = small ? this.cpuSmall : choice === 1 ? this.cpuBulkOne : this.gpu ?? this.cpu;
     const t0 = performance.now();
     const r = await session.run(feeds(this.loaded, tokens, state));
     const ms = performance.now() - t0;
@@ -205,7 +214,8 @@ export class ModelRunner {
 
   async dispose(): Promise<void> {
     await this.cpu.release();
-    if (this.cpuSmall !== this.cpu) await this.cpuSmall.release();
+    if (this.cpuBulkOne !== this.cpu) await this.cpuBulkOne.release();
+    if (this.cpuSmall !== this.cpuBulkOne && this.cpuSmall !== this.cpu) await this.cpuSmall.release();
     if (this.gpu) await this.gpu.release();
   }
 }

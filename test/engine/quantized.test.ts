@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { compareGraphs, GraphComparison } from '../../bench/cpuGraphQuality';
 import { Engine } from '../../src/engine/engine';
-import { loadManifest } from '../../src/engine/manifest';
+import { loadManifest, ModelFolderError } from '../../src/engine/manifest';
 import { loadModel } from '../../src/engine/modelFolder';
 import { copyModel, ROOT, TINY } from './helpers';
 
@@ -141,6 +141,35 @@ describe('CPU graph (weight-quantized)', function () {
         assertClose(await compareGraphs(d, SAMPLE, { tokens: 1024, decode: 16, threads: 1 }), path.basename(tiny));
       });
     }
+
+    it('a length-switched model gets two CPU graphs over one weight file; either part missing is named', async () => {
+      const d = quantizedCopy(TINY[0]);
+      const m = loadManifest(d);
+      assert.strictEqual(m.graphCpuLongFile, path.join(d, 'model-int8-long.onnx'));
+      assert.strictEqual(m.graphCpuLongMinTokens, 65);
+      assert.ok(fs.existsSync(path.join(d, 'model-int8.onnx.data')));
+      // runs of both lengths agree with the float graph (the long form reads, the short decodes)
+      const q = await loadModel(d, { provider: 'cpu', threads: 2 });
+      const f = await loadModel(d, { provider: 'cpu', threads: 2, cpuGraph: 'float' });
+      try {
+        const ids = Int32Array.from({ length: 200 }, (_, i) => 5 + ((i * 7919) % 16000));
+        let sq: Float32Array = new Float32Array(m.stateSize), sf: Float32Array = new Float32Array(m.stateSize);
+        for (const [a, b] of [[0, 150], [150, 151], [151, 200]]) {
+          const [x, y] = [await q.runner.run(ids.subarray(a, b), sq), await f.runner.run(ids.subarray(a, b), sf)];
+          for (let k = 0; k < x.surprisal.length; k++) assert.ok(Math.abs(x.surprisal[k] - y.surprisal[k]) < 0.5, `token ${a + k}`);
+          sq = x.state; sf = y.state;
+        }
+      } finally {
+        await q.runner.dispose();
+        await f.runner.dispose();
+      }
+      for (const missing of ['model-int8-long.onnx', 'model-int8.onnx.data']) {
+        const c = copyModel(d);
+        fs.rmSync(path.join(c, missing));
+        const err = await loadError(c);
+        assert.ok(err instanceof ModelFolderError && /model-int8/.test(err.message), `${missing}: ${err.message}`);
+      }
+    });
   });
 
   describe('broken CPU graphs are named', () => {
