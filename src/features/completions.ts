@@ -287,7 +287,7 @@ export class CompletionProvider implements vscode.InlineCompletionItemProvider, 
       this.extendTimer = undefined;
       const ed = vscode.window.activeTextEditor;
       const here = () => doc.version === version && ed?.document === doc && ed.selection.isEmpty && ed.selection.active.isEqual(pos);
-      if (!here() || !this.engine.api) return;
+      if (!here() || !this.engine.api || !completionSettings(doc).enable) return; // turned off meanwhile
       this.events.extensions++;
       const entry = await this.start(doc, pos, settings, Date.now(), true, this.inflight.get(doc.uri.toString()), Math.max(EXTEND_BUDGET_MS, settings.timeBudgetMs));
       const res = await entry?.done.catch(() => undefined);

@@ -169,7 +169,9 @@ describe('inline completions', function () {
         const t = Date.now();
         await typeText('x');
         seen = await waitFor('the cancellation', () => a.completions.events.cancelled > c0, 3000, 2).then(() => true).catch(() => false);
-        if (seen) assert.ok(Date.now() - t < 2000, `cancelled ${Date.now() - t} ms after the keystroke`);
+        // on 2 loaded cores the extension host, the engine process and VS Code share the CPU:
+        // allow 3 s (a request that ran on would take the 5 s time budget set above)
+        if (seen) assert.ok(Date.now() - t < 3000, `cancelled ${Date.now() - t} ms after the keystroke`);
       }
       assert.ok(seen, 'a request in flight was cancelled by typing');
     } finally {
@@ -186,6 +188,9 @@ describe('inline completions', function () {
     cursorAtLineEnd(ed, /^function main\(\) \{$/);
     await vscode.commands.executeCommand('editor.action.insertLineAfter');
     const quiet = async (what: string) => {
+      // a request started before the setting changed (for the edit above) may still be counted
+      // when it leaves the queue: let it land before counting
+      await sleep(600);
       a.completions.clearCache();
       const r0 = a.completions.events.requests;
       await typeText('  let q');
