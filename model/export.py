@@ -63,12 +63,16 @@ def max_chunk(cfg):
     return DELTA_MAX_CHUNK if cfg.arch == "deltanet" else FLOW_MAX_CHUNK
 
 
-def graph_model(lm):
-    """The same weights in the graph form (model.Config.graph_form): what gets exported."""
-    from model import LM, Config
-    g = LM(Config.from_dict(dict(lm.cfg.to_dict(), graph_form=True)))
+def reformed(lm, **config):
+    """The same weights under another form of the config (graph_form, block_size)."""
+    g = LM(Config.from_dict(dict(lm.cfg.to_dict(), **config)))
     g.load_state_dict(lm.state_dict())
     return g.eval()
+
+
+def graph_model(lm):
+    """The same weights in the graph form (model.Config.graph_form): what gets exported."""
+    return reformed(lm, graph_form=True)
 
 
 def export_switched(lm, path):
@@ -94,16 +98,12 @@ def export_switched(lm, path):
 
 def step_model(lm):
     """The same weights with one-token delta-rule blocks: the decoding step."""
-    g = LM(Config.from_dict(dict(lm.cfg.to_dict(), graph_form=True, block_size=1)))
-    g.load_state_dict(lm.state_dict())
-    return g.eval()
+    return reformed(lm, graph_form=True, block_size=1)
 
 
 def blocked_model(lm):
     """The same weights in the blocked (training) form."""
-    g = LM(Config.from_dict(dict(lm.cfg.to_dict(), graph_form=False)))
-    g.load_state_dict(lm.state_dict())
-    return g.eval()
+    return reformed(lm, graph_form=False)
 
 
 def export_onnx(lm, path, example_len=5):

@@ -171,22 +171,8 @@ def split(model):
         sub = helper.make_graph(fixed, g.name, list(g.input), list(g.output), inits)
         m = helper.make_model(sub, opset_imports=list(model.opset_import), producer_name=model.producer_name)
         m.ir_version = model.ir_version
-        _prune(m.graph)
+        from quantize import prune   # here: quantize.py imports this module
+        prune(m.graph)
         parts.append(m)
     return parts[0], parts[1], max_small(model)
 
-
-def _prune(g):
-    """Drops nodes and initializers the outputs do not need."""
-    need = {o.name for o in g.output}
-    keep = []
-    for n in reversed(list(g.node)):
-        if any(o in need for o in n.output):
-            keep.append(n)
-            need.update(v for v in n.input if v)
-    keep.reverse()
-    del g.node[:]
-    g.node.extend(keep)
-    inits = [t for t in g.initializer if t.name in need]
-    del g.initializer[:]
-    g.initializer.extend(inits)

@@ -484,10 +484,8 @@ def quantize_model(model, method=DEFAULT_METHOD, block_size=32, accuracy_level=4
     if length_switch.find_switch(model) is not None:
         # two forms behind an If on the chunk length (length_switch.py): each on its own, then
         # together again; their int8 weights are the same tensors, stored once
-        small, large, limit = length_switch.split(model)
-        args = (method, block_size, accuracy_level, min_elements, split_tail, embed_from_int8, fuse)
-        qs, done = quantize_model(small, *args, log=log)
-        ql, _ = quantize_model(large, *args, log=lambda *_: None)
+        qs, ql, limit, done = quantize_forms(model, method, block_size, accuracy_level, min_elements, split_tail,
+                                             embed_from_int8, fuse, log)
         return length_switch.switch(qs, ql, limit), done
     m = onnx.ModelProto()
     m.CopyFrom(model)
@@ -516,6 +514,16 @@ def quantize_model(model, method=DEFAULT_METHOD, block_size=32, accuracy_level=4
     return m, q.done
 
 
+def quantize_forms(model, method, block_size, accuracy_level, min_elements, split_tail, embed_from_int8, fuse, log):
+    """The two forms of a length-switched model (length_switch.py), each quantized:
+    (short, long, max_small, the short form's quantized MatMuls)."""
+    small, large, limit = length_switch.split(model)
+    args = (method, block_size, accuracy_level, min_elements, split_tail, embed_from_int8, fuse)
+    qs, done = quantize_model(small, *args, log=log)
+    ql, _ = quantize_model(large, *args, log=lambda *_: None)
+    return qs, ql, limit, done
+
+
 # ---------------------------------------------------------------- model folder
 
 def quantize_folder(folder, method=DEFAULT_METHOD, out=DEFAULT_OUT, graph=None, block_size=32, accuracy_level=4,
@@ -539,10 +547,8 @@ def quantize_folder(folder, method=DEFAULT_METHOD, out=DEFAULT_OUT, graph=None, 
         # Two graph files instead of one If (the If costs ~0.15 ms per run, 6% of a decoded token):
         # the short form for decoding (files.graph_cpu), the long form for reading
         # (files.graph_cpu_long), their int8 weights in one shared file (out + ".data").
-        small, large, limit = length_switch.split(model)
-        args = (method, block_size, accuracy_level, min_elements, split_tail, embed_from_int8, fuse)
-        qm, done = quantize_model(small, *args, log=log)
-        ql, _ = quantize_model(large, *args, log=lambda *_: None)
+        qm, ql, limit, done = quantize_forms(model, method, block_size, accuracy_level, min_elements, split_tail,
+                                             embed_from_int8, fuse, log)
         long_out = out.replace(".onnx", "") + "-long.onnx"
         save_sharing_weights(qm, dst, ql, os.path.join(folder, long_out))
         sizes = sum(os.path.getsize(os.path.join(folder, f)) for f in (out, out + ".data", long_out))

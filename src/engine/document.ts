@@ -145,7 +145,7 @@ export class Document implements CheckpointOwner {
       const lastLine = this.buf.position(e.rangeOffset + e.rangeLength).line;
       // an earlier edit left the lines after it untokenised: count their cached tokens again
       // up to this edit (stale scores there move with them)
-      if (this.scoredEnd > this.readTokens) this.extendTokenizedCached(lastLine + 2);
+      if (this.hasStaleScores) this.extendTokenizedCached(lastLine + 2);
       // lines before the edit keep their tokens; beyond the tokenised prefix nothing is known yet
       const g = this.lineTok[Math.min(pos.line, this.tokValid)];
       firstG = Math.min(firstG, g);
@@ -180,9 +180,9 @@ export class Document implements CheckpointOwner {
     this.scoredEnd = Math.max(this.scoredEnd, g1);
   }
 
-  /** Whether token g has a score that was read before an edit above it. */
-  isStale(g: number): boolean {
-    return g >= this.readTokens && g < this.scoredEnd;
+  /** Some stored scores were read before an edit above them (tokens [readTokens, scoredEnd)). */
+  get hasStaleScores(): boolean {
+    return this.scoredEnd > this.readTokens;
   }
 
   private reserveScores(n: number): void {

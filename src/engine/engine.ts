@@ -44,8 +44,9 @@ export class Engine implements EngineApi {
     // Long runs read fastest (a Flowformer graph's blocked form: 1.4-1.8x the tokens/s at 1024 as
     // at 256 on the CPU; a GPU run has a fixed cost); the runner splits them at max_chunk.
     const longRun = model.runner.provider === 'cuda' ? 4096 : 1024;
-    const runTokens = Math.max(1, opts.runTokens ?? (m.maxChunk > 0 ? Math.min(longRun, m.maxChunk * 4) : 256));
-    const urgentRunTokens = Math.max(1, opts.urgentRunTokens ?? (m.maxChunk > 0 ? Math.min(longRun, m.maxChunk * 4) : 256));
+    const defaultRun = m.maxChunk > 0 ? Math.min(longRun, m.maxChunk * 4) : 256;
+    const runTokens = Math.max(1, opts.runTokens ?? defaultRun);
+    const urgentRunTokens = Math.max(1, opts.urgentRunTokens ?? defaultRun);
     this.replayer = new Replayer(model.runner, new PriorityGate(), { checkpointEvery: this.checkpointEvery, runTokens, urgentRunTokens });
     this.completer = new Completer(m, model.tokenizer, this.replayer);
     this.specialIds = new Set(Object.values(m.special));

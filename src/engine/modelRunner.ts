@@ -87,7 +87,6 @@ function checkGraph(session: InferenceSession, m: Manifest, file: string): void 
 
 export class ModelRunner {
   readonly stats: RunnerStats = { runs: 0, tokens: 0, ms: 0, bulkRuns: [0, 0] };
-  readonly gpuMinTokens: number;
   /**
    * Bulk CPU runs: 0 = the all-threads session, 1 = the one-thread session; one chooser per
    * power-of-two run length, because the cost per token depends on the length too.
@@ -108,10 +107,7 @@ export class ModelRunner {
     readonly cpuGraphFile: string,
     private readonly gpu: InferenceSession | undefined,
     readonly providerNote: string | undefined,
-    opts: RunnerOptions,
-  ) {
-    this.gpuMinTokens = opts.gpuMinTokens ?? 32;
-  }
+  ) {}
 
   get provider(): 'cuda' | 'cpu' {
     return this.gpu ? 'cuda' : 'cpu';
@@ -164,7 +160,7 @@ export class ModelRunner {
     const cpuBulkOne = threads > 1 ? await open(bulkFile, 1) : cpu;
     const cpuSmall = longFile ? await open(cpuFile, 1) : cpuBulkOne;
     const bulkMinTokens = !gpu && longFile ? m.graphCpuLongMinTokens! : opts.gpuMinTokens ?? 32;
-    return new ModelRunner(m, loaded, cpu, cpuBulkOne, cpuSmall, bulkMinTokens, cpuFile, gpu, note, opts);
+    return new ModelRunner(m, loaded, cpu, cpuBulkOne, cpuSmall, bulkMinTokens, cpuFile, gpu, note);
   }
 
   /** Reads `tokens` from `state`; splits the run where the graph has a chunk limit. */

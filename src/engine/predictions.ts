@@ -85,7 +85,7 @@ export function tokenScores(doc: Document, startOffset: number, endOffset: numbe
   const first = doc.buf.position(s).line, last = doc.buf.position(e).line;
   // stale scores (read before an edit above them) lie beyond the tokenised lines: their lines
   // kept their cached tokens, so this only adds up counts
-  if (doc.scoredEnd > doc.readTokens) doc.extendTokenizedCached(last + 1);
+  if (doc.hasStaleScores) doc.extendTokenizedCached(last + 1);
   for (let line = first; line <= last && line < doc.tokenizedLines; line++) {
     const g0 = doc.lineStartToken(line);
     if (g0 >= doc.scoredEnd) break;

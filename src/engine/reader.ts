@@ -99,7 +99,7 @@ export class BackgroundReader {
     const ready = (d: Document, urgent: boolean) => {
       if (BackgroundReader.isRead(d)) return false;
       const quiet = now - d.lastEditMs;
-      const needed = d.scoredEnd > d.readTokens ? this.opts.refreshDebounceMs : this.opts.editDebounceMs;
+      const needed = d.hasStaleScores ? this.opts.refreshDebounceMs : this.opts.editDebounceMs;
       if (!urgent && quiet < needed) {
         waitMs = Math.min(waitMs ?? Infinity, needed - quiet);
         return false;
