@@ -152,6 +152,13 @@ export interface EngineApi {
   summarize(uri: string, maxLines: number, cancelId?: string): Promise<FileSummary>;
   stats(): Promise<EngineStats>;
   cancel(cancelId: string): Promise<void>;
+  /**
+   * Asks the request with this id for an early answer: a completion that has text stops at the
+   * next word boundary and returns it (stoppedBy 'time', as if its budget ran out). The caller
+   * uses it when the editor asks for ghost text while a request started on the keystroke is
+   * still decoding, so the first answer does not wait for the whole time budget.
+   */
+  hurry(cancelId: string): Promise<void>;
   dispose(): Promise<void>;
 }
 

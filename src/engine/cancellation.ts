@@ -1,5 +1,6 @@
 // Cancellation by id: callers name a request with a cancel id and may cancel it later (even
-// before it started, since messages from another process can arrive in any order).
+// before it started, since messages from another process can arrive in any order). The same id
+// can ask a request to hurry: answer early with what it has.
 
 export class CancelledError extends Error {
   constructor(what = 'request') {
@@ -10,6 +11,8 @@ export class CancelledError extends Error {
 
 export interface CancelToken {
   readonly cancelled: boolean;
+  /** The caller wants an early answer (see EngineApi.hurry). */
+  readonly hurried: boolean;
   throwIfCancelled(what?: string): void;
   /** Calls fn once when cancelled (at once if already); returns an unsubscribe function. */
   onCancel(fn: () => void): () => void;
@@ -17,6 +20,7 @@ export interface CancelToken {
 
 class Token implements CancelToken {
   private _cancelled = false;
+  hurried = false;
   private listeners: (() => void)[] = [];
   get cancelled(): boolean {
     return this._cancelled;
@@ -36,18 +40,20 @@ class Token implements CancelToken {
   }
 }
 
-export const NEVER_CANCELLED: CancelToken = { cancelled: false, throwIfCancelled() { /* never */ }, onCancel: () => () => undefined };
+export const NEVER_CANCELLED: CancelToken = { cancelled: false, hurried: false, throwIfCancelled() { /* never */ }, onCancel: () => () => undefined };
 
 export class CancellationRegistry {
   private readonly live = new Map<string, Token>();
-  /** Ids cancelled before their request arrived (bounded: oldest forgotten first). */
+  /** Ids cancelled or hurried before their request arrived (bounded: oldest forgotten first). */
   private readonly early = new Set<string>();
+  private readonly earlyHurry = new Set<string>();
 
   /** The token for a request; release it when the request ends. */
   acquire(id: string | undefined): CancelToken {
     if (!id) return NEVER_CANCELLED;
     const t = new Token();
     if (this.early.delete(id)) t.cancel();
+    if (this.earlyHurry.delete(id)) t.hurried = true;
     this.live.set(id, t);
     return t;
   }
@@ -59,7 +65,17 @@ export class CancellationRegistry {
   cancel(id: string): void {
     const t = this.live.get(id);
     if (t) { t.cancel(); return; }
-    this.early.add(id);
-    if (this.early.size > 1000) this.early.delete(this.early.values().next().value as string);
+    remember(this.early, id);
   }
+
+  hurry(id: string): void {
+    const t = this.live.get(id);
+    if (t) { t.hurried = true; return; }
+    remember(this.earlyHurry, id);
+  }
+}
+
+function remember(ids: Set<string>, id: string): void {
+  ids.add(id);
+  if (ids.size > 1000) ids.delete(ids.values().next().value as string);
 }

@@ -217,6 +217,11 @@ export class EngineClient implements EngineApi {
     return this.raw('cancel', [cancelId]);
   }
 
+  async hurry(cancelId: string): Promise<void> {
+    if (!this.child) return;
+    return this.raw('hurry', [cancelId]);
+  }
+
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;

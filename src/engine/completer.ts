@@ -24,6 +24,13 @@ export interface CursorState {
   healTokens: number;
 }
 
+/** Whether a token's bytes go on the word the text ends with (no boundary between them). */
+function continuesWord(text: string, token: Uint8Array): boolean {
+  if (token.length === 0 || !/[\p{L}\p{N}_]$/u.test(text)) return false;
+  const b = token[0];
+  return (b >= 48 && b <= 57) || (b >= 65 && b <= 90) || (b >= 97 && b <= 122) || b === 95 || b >= 0x80;
+}
+
 function prefixEqual(a: Int32Array, b: Int32Array, n: number): boolean {
   for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
   return true;
@@ -133,6 +140,8 @@ export class Completer {
       const id = pickToken(logits!, pick);
       if (tokens === 0) msToFirstToken = performance.now() - t0;
       if (this.stopIds.has(id)) { stoppedBy = 'end_of_text'; break; }
+      // asked for an early answer: stop where a word ends, once there is text to show
+      if (cancel.hurried && text.trim() !== '' && !continuesWord(text, tb[id])) { stoppedBy = 'time'; break; }
       tokens++;
       for (const b of tb[id]) bytes.push(b);
       if (bytes.length >= heal.length) {

@@ -163,6 +163,10 @@ export class Engine implements EngineApi {
     this.cancels.cancel(cancelId);
   }
 
+  async hurry(cancelId: string): Promise<void> {
+    this.cancels.hurry(cancelId);
+  }
+
   async dispose(): Promise<void> {
     await this.reader.dispose();
     for (const d of this.docs.values()) d.dispose();

@@ -1,6 +1,7 @@
 // Messages between EngineClient (caller's process) and the engine host (child process).
 // Each EngineApi call is one request and one response; cancellation is a request of its own
-// ('cancel' with the id the caller gave the request), handled as soon as it arrives.
+// ('cancel' with the id the caller gave the request), handled as soon as it arrives; so is
+// 'hurry' (answer early with what you have).
 import type { EngineApi, EngineEvent, EngineOptions } from './api';
 
 export type Method = Exclude<keyof EngineApi, 'dispose'> | 'dispose';
@@ -16,5 +17,5 @@ export type FromHost =
 
 export const METHODS: readonly Method[] = [
   'info', 'openDocument', 'applyEdits', 'closeDocument', 'setPriority', 'read', 'complete',
-  'scores', 'predictionsAt', 'summarize', 'stats', 'cancel', 'dispose',
+  'scores', 'predictionsAt', 'summarize', 'stats', 'cancel', 'hurry', 'dispose',
 ];

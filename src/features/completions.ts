@@ -5,8 +5,10 @@
 // - cancellation: VS Code's token (the user typed on) cancels the engine request;
 // - one request at a time per document: a new one cancels the one in flight and waits for it;
 // - typing-through cache: characters typed that match the shown ghost text reuse it at once;
-// - the first answer comes within the time budget; after a pause a longer one replaces it when
-//   it extends what is shown (multi-line completions from a slow model without a slow first answer);
+// - the first answer comes within the time budget, or sooner: when VS Code asks while the request
+//   started on the keystroke decodes, it answers with what it has at the next word end; after a
+//   pause a longer one replaces it when it extends what is shown (multi-line completions from a
+//   slow model without a slow first answer);
 // - line mode when the cursor is mid-line, block mode at a line end (stop rules: completionShape.ts).
 import * as vscode from 'vscode';
 import type { CompletionResult } from '../engine/api';
@@ -238,6 +240,9 @@ export class CompletionProvider implements vscode.InlineCompletionItemProvider, 
     let debounce = 0;
     if (speculative) {
       this.events.speculativeUsed++;
+      // It has been decoding since the keystroke: take what it has at the next word end rather
+      // than its whole time budget (the rest comes as the longer answer after a pause).
+      void engine.hurry(cur!.cancelId).catch(() => undefined);
     } else {
       debounce = manual ? 0 : this.rhythm.delay(uri, settings.debounceMs);
       if (!(await sleep(debounce, token))) return undefined;

@@ -1,12 +1,13 @@
 // Decoding against an independent greedy loop over direct model runs, token healing, FIM,
 // stop conditions, sampling and cancellation.
 import * as assert from 'assert';
+import * as path from 'path';
 import type { CompletionRequest } from '../../src/engine/api';
 import { MAX_SUFFIX_TOKENS } from '../../src/engine/completer';
 import type { Engine } from '../../src/engine/engine';
 import { checkStop, fitMiddle } from '../../src/engine/stopRules';
 import { completeUtf8Prefix, decodeUtf8 } from '../../src/engine/utf';
-import { engine, sampleSource, TINY } from './helpers';
+import { engine, ROOT, sampleSource, TINY } from './helpers';
 
 function req(offset: number, extra: Partial<CompletionRequest> = {}): CompletionRequest {
   // loops are not cut here: these tests compare with plain greedy decoding by hand
@@ -14,7 +15,8 @@ function req(offset: number, extra: Partial<CompletionRequest> = {}): Completion
 }
 
 /** Greedy decoding by hand: feed `prompt`, then argmax (with an optional byte prefix constraint). */
-async function referenceGreedy(e: Engine, prompt: number[], n: number, mustStart: Uint8Array = new Uint8Array(0)): Promise<string> {
+async function referenceGreedy(e: Engine, prompt: number[], n: number, mustStart: Uint8Array = new Uint8Array(0),
+  eachToken?: (visible: string) => void): Promise<string> {
   const m = e.runner.manifest, tok = e.tokenizer;
   const stops = new Set([m.special.end_of_text, m.special.fim_prefix, m.special.fim_suffix, m.special.fim_middle]);
   let out = await e.runner.run(Int32Array.from(prompt), new Float32Array(m.stateSize));
@@ -31,9 +33,14 @@ async function referenceGreedy(e: Engine, prompt: number[], n: number, mustStart
     }
     if (stops.has(best)) break;
     for (const b of tok.bytes[best]) bytes.push(b);
+    eachToken?.(visibleText(bytes, mustStart.length));
     out = await e.runner.run(Int32Array.of(best), out.state);
   }
-  const vis = Uint8Array.from(bytes.slice(mustStart.length));
+  return visibleText(bytes, mustStart.length);
+}
+
+function visibleText(bytes: number[], healed: number): string {
+  const vis = Uint8Array.from(bytes.slice(healed));
   return decodeUtf8(vis.subarray(0, completeUtf8Prefix(vis)));
 }
 
@@ -176,4 +183,51 @@ describe('decoding', function () {
   it('rejects a request for another version of the document', async () => {
     await assert.rejects(e.complete(req(0, { version: 2 })), /version/);
   });
+});
+
+describe('decoding, hurried (the default model: its words span several tokens)', function () {
+  this.timeout(120_000);
+  let e: Engine;
+  const text = sampleSource().slice(0, 4000);
+  const lines = text.split('\n');
+  const lineStart = (i: number) => lines.slice(0, i).reduce((s, l) => s + l.length + 1, 0);
+  const prefixIds = (upto: number) => [e.runner.manifest.special.fim_prefix, ...e.tokenizer.encodeText(text.slice(0, upto))];
+
+  before(async () => {
+    e = await engine(path.join(ROOT, 'models', 'flowformer'));
+    await e.openDocument('doc', 1, text);
+    await e.read('doc');
+  });
+  after(() => e.dispose());
+
+  it('a hurried completion answers at the first word end, as a greedy loop by hand finds it', async () => {
+    let checked = 0, insideWord = 0;
+    for (let line = 10; line < lines.length - 1 && (checked < 3 || insideWord < 1); line++) {
+      const col = Math.floor(lines[line].length / 2);
+      if (col < 2) continue;
+      const off = lineStart(line) + col;
+      // by hand, as in the healing test: the first k tokens whose visible text has a non-blank
+      // character and whose next token starts a new word
+      const lineIds = e.tokenizer.encodeLine(lines[line].slice(0, col)).ids;
+      const heal = e.tokenizer.bytes[lineIds[lineIds.length - 1]];
+      const prompt = [...prefixIds(lineStart(line)), ...lineIds.subarray(0, lineIds.length - 1)];
+      const texts: string[] = [];
+      await referenceGreedy(e, prompt, 20, heal, (t) => texts.push(t));
+      let expected: string | undefined, firstText: string | undefined;
+      for (let k = 0; k + 1 < texts.length && expected === undefined; k++) {
+        const upto = texts[k], next = texts[k + 1].slice(upto.length);
+        if (upto.trim() !== '') firstText ??= upto;
+        if (upto.trim() !== '' && next !== '' && !(/\w$/.test(upto) && /^\w/.test(next))) expected = upto;
+      }
+      if (expected === undefined) continue; // no word end within 20 tokens: nothing to hurry to
+      checked++;
+      if (expected !== firstText) insideWord++; // a case where stopping at the first text would cut a word
+      void e.hurry(`hurry-${off}`); // before the request arrives: kept for it, as a cancel is
+      const r = await e.complete(req(off, { maxTokens: 40 }), `hurry-${off}`);
+      assert.strictEqual(r.text, expected);
+      assert.strictEqual(r.stoppedBy, 'time');
+    }
+    assert.ok(checked >= 3 && insideWord >= 1, `${checked} cases, ${insideWord} inside a word`);
+  });
+
 });
