@@ -3,6 +3,10 @@
 Each batch row reads whole documents (a package's files, see data.py) in windows of --seq
 tokens; the recurrent state is carried from one window to the next of the same document
 (detached), and reset at a new document, so the model learns to use whole-file context.
+Many short rows, not a few long ones: with the same tokens per step, 32 rows of 2,048 tokens
+train far better than 8 rows of 8,192 (run 3 vs run 2, model/results: 1.30 vs 1.54 bits per
+byte on long files after fewer tokens), since a step then sees 32 documents, not 8, and the
+next steps see the same ones again; the carried state still spans whole documents.
 bf16 compute, float32 recurrent sums (model.py). Resumable: --resume DIR/ckpt.pt.
 Writes OUT/ckpt.pt (every --save-minutes and at the end) and OUT/loss.csv.
 """
@@ -89,8 +93,8 @@ def main():
     ap.add_argument("--local-heads", type=int, default=0, help="sliding-window heads in every recurrent layer")
     ap.add_argument("--window", type=int, default=64)
     ap.add_argument("--flow-half-lives", default="", help="comma-separated, one per head (0: no decay)")
-    ap.add_argument("--seq", type=int, default=8192)
-    ap.add_argument("--batch", type=int, default=8, help="rows per GPU")
+    ap.add_argument("--seq", type=int, default=2048, help="tokens per window (the state carries across windows)")
+    ap.add_argument("--batch", type=int, default=32, help="rows per GPU")
     ap.add_argument("--tokens", type=float, default=2e8, help="training tokens in all")
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--warmup", type=int, default=100)

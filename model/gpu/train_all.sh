@@ -14,7 +14,7 @@ LOCAL="--local-layers 2,5 --window 64"
 RUNS=(
   "flowformer|0|--arch flowformer $LOCAL"
   "deltanet|1|--arch deltanet --delta-feature silu_l2 $LOCAL"
-  "transformer|2|--arch transformer --seq 2048 --batch 32"
+  "transformer|2|--arch transformer"
   "fastformer|2|--arch fastformer"
   "deltanet-dpfp|3|--arch deltanet --delta-feature dpfp --dpfp-nu 1 $LOCAL"
   "flowformer-pure|3|--arch flowformer"

@@ -5,9 +5,10 @@ import * as path from 'path';
 import { loadModel } from '../../src/engine/modelFolder';
 import { f32, FIXTURES, maxRelDiff, ROOT, TINY } from './helpers';
 
-/** The tiny test models, and the shipped models whose fixtures are committed (strided values). */
-const MODELS = [...TINY, ...['flowformer', 'deltanet'].map((n) => path.join(ROOT, 'models', n))]
-  .filter((dir) => fs.existsSync(path.join(FIXTURES, `${path.basename(dir)}.json`)) && fs.existsSync(dir));
+/** Every model folder with a committed fixture of its name: the tiny test models and the shipped
+ *  models (strided values). */
+const MODELS = fs.readdirSync(path.join(ROOT, 'models')).map((n) => path.join(ROOT, 'models', n))
+  .filter((dir) => fs.existsSync(path.join(FIXTURES, `${path.basename(dir)}.json`)) && fs.existsSync(path.join(dir, 'manifest.json')));
 
 const strided = (a: Float32Array, k: number) => (k === 1 ? a : a.filter((_, i) => i % k === 0));
 
