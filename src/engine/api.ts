@@ -68,7 +68,11 @@ export interface CompletionRequest {
   maxTokens: number;
   temperature: number; // 0 = greedy
   topP: number;
-  /** Milliseconds after which decoding stops with what it has. */
+  /**
+   * Milliseconds after which decoding stops at the next word end once its text is worth showing
+   * (not blank, not only what follows the cursor); it stops regardless at
+   * timeBudgetMs + max(2 timeBudgetMs, 200).
+   */
   timeBudgetMs: number;
   /** Stop when the completion contains one of these (not included). */
   stopStrings?: string[];

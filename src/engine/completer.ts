@@ -8,7 +8,7 @@ import type { Manifest } from './manifest';
 import { Priority } from './priorityGate';
 import type { Replayer, StateAt } from './replay';
 import { PickOptions, pickToken, seededRng } from './sampling';
-import { checkStop, fitMiddle, indentWidth } from './stopRules';
+import { checkStop, fitMiddle, indentWidth, worthShowing } from './stopRules';
 import type { LineTokenizer } from './tokenizer';
 import { completeUtf8Prefix, decodeUtf8 } from './utf';
 
@@ -104,6 +104,9 @@ export class Completer {
     const t0 = performance.now();
     const { line, col } = doc.buf.position(req.offset);
     const lineText = doc.buf.lines[line];
+    const restOfLine = lineText.slice(col);
+    let followingText: string | undefined;
+    const following = () => (followingText ??= [restOfLine, ...doc.buf.lines.slice(line + 1, line + 4)].join('\n'));
     const suffix = this.suffixTokens(doc, line, req.suffixLines);
     const fim = suffix !== undefined;
     const cs = await this.cursorState(doc, line, col, !fim, col > 0, cancel);
@@ -114,6 +117,8 @@ export class Completer {
       const out = await this.replayer.gate.run(Priority.Interactive, () => this.replayer.runner.run(suffix!, state));
       state = out.state; logits = out.logits;
     }
+    // past the time budget decoding goes on only to reach text worth showing, up to this limit
+    const hardLimitMs = req.timeBudgetMs + Math.max(2 * req.timeBudgetMs, 200);
     const rng = seededRng(req.seed ?? (Date.now() & 0x7fffffff));
     const spec = { stopStrings: req.stopStrings ?? [], mode: req.mode, cursorIndent: indentWidth(lineText), stopOnRepetition: req.stopOnRepetition };
     const bytes: number[] = [];
@@ -140,8 +145,12 @@ export class Completer {
       const id = pickToken(logits!, pick);
       if (tokens === 0) msToFirstToken = performance.now() - t0;
       if (this.stopIds.has(id)) { stoppedBy = 'end_of_text'; break; }
-      // asked for an early answer: stop where a word ends, once there is text to show
-      if (cancel.hurried && text.trim() !== '' && !continuesWord(text, tb[id])) { stoppedBy = 'time'; break; }
+      // asked for an early answer, or out of time: stop where a word ends, once there is text
+      // worth showing (an empty answer would leave the editor with nothing to show at all)
+      const early = cancel.hurried || performance.now() - t0 > req.timeBudgetMs;
+      if (early && !continuesWord(text, tb[id]) && worthShowing(fim ? fitMiddle(text, restOfLine) : text, req.mode, following())) {
+        stoppedBy = 'time'; break;
+      }
       tokens++;
       for (const b of tb[id]) bytes.push(b);
       if (bytes.length >= heal.length) {
@@ -151,11 +160,11 @@ export class Completer {
         if (stop) { text = stop.text; stoppedBy = stop.reason; break; }
       }
       if (tokens >= req.maxTokens) { stoppedBy = 'max_tokens'; break; }
-      if (performance.now() - t0 > req.timeBudgetMs) { stoppedBy = 'time'; break; }
+      if (performance.now() - t0 > hardLimitMs) { stoppedBy = 'time'; break; }
       const out = await this.replayer.gate.run(Priority.Interactive, () => this.replayer.runner.run(Int32Array.of(id), state));
       state = out.state; logits = out.logits;
     }
-    if (fim && stoppedBy !== 'cancelled') text = fitMiddle(text, lineText.slice(col));
+    if (fim && stoppedBy !== 'cancelled') text = fitMiddle(text, restOfLine);
     else if (stoppedBy === 'end_of_text') text = text.replace(/\r?\n$/, '');
     return { text, tokens, msToState, msToFirstToken, msTotal: performance.now() - t0, stoppedBy };
   }

@@ -86,3 +86,19 @@ export function fitMiddle(middle: string, restOfLine: string): string {
   const trimmed = m.trimEnd();
   return trimmed.endsWith(rest) ? trimmed.slice(0, trimmed.length - rest.length) : m;
 }
+
+/** The part of an answer cut short (time, token limit) that an editor shows: in 'line' mode its
+ *  first line; in 'block' mode its whole lines (a partial last line waits for the rest), or the
+ *  one line it has. */
+export function shownPart(text: string, mode: 'line' | 'block'): string {
+  const lines = text.split('\n');
+  if (mode === 'line') return lines[0];
+  return lines.length > 1 ? lines.slice(0, -1).join('\n') : lines[0];
+}
+
+/** Whether an answer cut short now would show something: text that is not blank and does not
+ *  only repeat what already follows the cursor (`following`: the rest of the line and the next lines). */
+export function worthShowing(text: string, mode: 'line' | 'block', following: string): boolean {
+  const shown = shownPart(text, mode).replace(/\r/g, '').trim();
+  return shown !== '' && !following.replace(/\r/g, '').trimStart().startsWith(shown);
+}

@@ -5,7 +5,7 @@ import * as path from 'path';
 import type { CompletionRequest } from '../../src/engine/api';
 import { MAX_SUFFIX_TOKENS } from '../../src/engine/completer';
 import type { Engine } from '../../src/engine/engine';
-import { checkStop, fitMiddle } from '../../src/engine/stopRules';
+import { checkStop, fitMiddle, shownPart, worthShowing } from '../../src/engine/stopRules';
 import { completeUtf8Prefix, decodeUtf8 } from '../../src/engine/utf';
 import { engine, ROOT, sampleSource, TINY } from './helpers';
 
@@ -134,9 +134,24 @@ describe('decoding', function () {
     const cut = await e.complete(req(off, { maxTokens: 12, stopStrings: [stop] }));
     assert.strictEqual(cut.stoppedBy, 'stop_string');
     assert.strictEqual(cut.text, long.text.slice(0, long.text.indexOf(stop)));
-    const quick = await e.complete(req(off, { maxTokens: 1000, timeBudgetMs: 0 }));
+    // out of time at once: it stops as soon as it has something to show, or at the hard limit
+    // (200 ms for a 0 ms budget): the tiny model here writes only line ends
+    const quick = await e.complete(req(off, { maxTokens: 1_000_000, timeBudgetMs: 0 }));
     assert.strictEqual(quick.stoppedBy, 'time');
-    assert.strictEqual(quick.tokens, 1);
+    const following = text.slice(off, off + 400);
+    assert.ok(worthShowing(quick.text, 'block', following) ? quick.msTotal < 200 : quick.msTotal >= 200 && quick.msTotal < 1000, JSON.stringify(quick).slice(-200));
+  });
+
+  it('judges what an answer cut short would show', () => {
+    assert.strictEqual(shownPart('foo(a)\n  bar', 'line'), 'foo(a)');
+    assert.strictEqual(shownPart('foo(a)\n  bar', 'block'), 'foo(a)'); // the partial last line waits
+    assert.strictEqual(shownPart('foo(a)', 'block'), 'foo(a)');
+    assert.strictEqual(shownPart('\n  bar', 'block'), '');
+    assert.ok(worthShowing(' = 1', 'line', ');\nnext'));
+    assert.ok(!worthShowing('  \n', 'block', ''));
+    assert.ok(!worthShowing('\n  bar', 'block', '')); // only a partial line after a blank one
+    assert.ok(!worthShowing(');', 'line', ');\nnext')); // only repeats the rest of the line
+    assert.ok(!worthShowing('  return x;', 'block', '\n  return x;\n}')); // only repeats the next line
   });
 
   it('judges line ends, indentation and the rest of the line', () => {
@@ -200,24 +215,25 @@ describe('decoding, hurried (the default model: its words span several tokens)',
   });
   after(() => e.dispose());
 
-  it('a hurried completion answers at the first word end, as a greedy loop by hand finds it', async () => {
+  it('a hurried completion, or one out of time, answers at the first word end worth showing, as a greedy loop by hand finds it', async () => {
     let checked = 0, insideWord = 0;
     for (let line = 10; line < lines.length - 1 && (checked < 3 || insideWord < 1); line++) {
       const col = Math.floor(lines[line].length / 2);
       if (col < 2) continue;
       const off = lineStart(line) + col;
-      // by hand, as in the healing test: the first k tokens whose visible text has a non-blank
-      // character and whose next token starts a new word
+      // by hand, as in the healing test: the first k tokens whose visible text is worth showing
+      // (not blank, not only what follows the cursor) and whose next token starts a new word
       const lineIds = e.tokenizer.encodeLine(lines[line].slice(0, col)).ids;
       const heal = e.tokenizer.bytes[lineIds[lineIds.length - 1]];
       const prompt = [...prefixIds(lineStart(line)), ...lineIds.subarray(0, lineIds.length - 1)];
+      const following = [lines[line].slice(col), ...lines.slice(line + 1, line + 4)].join('\n');
       const texts: string[] = [];
       await referenceGreedy(e, prompt, 20, heal, (t) => texts.push(t));
       let expected: string | undefined, firstText: string | undefined;
       for (let k = 0; k + 1 < texts.length && expected === undefined; k++) {
         const upto = texts[k], next = texts[k + 1].slice(upto.length);
         if (upto.trim() !== '') firstText ??= upto;
-        if (upto.trim() !== '' && next !== '' && !(/\w$/.test(upto) && /^\w/.test(next))) expected = upto;
+        if (worthShowing(upto, 'block', following) && next !== '' && !(/\w$/.test(upto) && /^\w/.test(next))) expected = upto;
       }
       if (expected === undefined) continue; // no word end within 20 tokens: nothing to hurry to
       checked++;
@@ -226,6 +242,10 @@ describe('decoding, hurried (the default model: its words span several tokens)',
       const r = await e.complete(req(off, { maxTokens: 40 }), `hurry-${off}`);
       assert.strictEqual(r.text, expected);
       assert.strictEqual(r.stoppedBy, 'time');
+      // out of time from the start: the same answer (decoding goes on to text worth showing)
+      const late = await e.complete(req(off, { maxTokens: 40, timeBudgetMs: 0 }));
+      assert.strictEqual(late.text, expected);
+      assert.strictEqual(late.stoppedBy, 'time');
     }
     assert.ok(checked >= 3 && insideWord >= 1, `${checked} cases, ${insideWord} inside a word`);
   });
