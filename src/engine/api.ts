@@ -22,8 +22,9 @@ export interface EngineOptions {
   /** Most tokens per model run while reading in the background (default: as urgentRunTokens). */
   runTokens?: number;
   /**
-   * The same within 2 s of an edit or a completion request (default: runTokens): a keystroke
-   * waits for at most one background run, so an editor keeps these short.
+   * The same within 2 s of an edit or a completion request (default: runTokens), for every
+   * reading run, also one a caller waits for (a summary after an edit): a keystroke waits for at
+   * most one such run, so an editor keeps these short.
    */
   activeRunTokens?: number;
   /** The same when a request waits for the reading (default: 1024 tokens on the CPU, 4096 with CUDA, at most max_chunk x 4). */

@@ -24,7 +24,7 @@ export interface ReaderOptions {
    * only refreshes them, so it waits for a pause in typing instead of taking the CPU from it.
    */
   refreshDebounceMs: number;
-  /** Most tokens per background run while the user is active (default: the replayer's runTokens). */
+  /** Most tokens per reading run (background or waited for) while the user is active (default: no limit beyond the replayer's). */
   activeRunTokens?: number;
   /** How long after an edit or a request the user counts as active. */
   activeMs: number;
@@ -156,7 +156,9 @@ export class BackgroundReader {
     // after an edit the nearest checkpoint may lie before the read prefix: catch up first
     if (start.g < doc.readTokens) start = await this.replayer.advance(doc, start, doc.readTokens, o);
     let maxRun = this.replayer.maxRun(o.priority);
-    if (o.priority === Priority.Background && this.opts.activeRunTokens && Date.now() < this.activeUntil) maxRun = Math.min(maxRun, this.opts.activeRunTokens);
+    // while the user types, every reading run stays short, also a read someone waits for (a
+    // summary panel refreshing after an edit): a keystroke waits for at most one such run
+    if (this.opts.activeRunTokens && Date.now() < this.activeUntil) maxRun = Math.min(maxRun, this.opts.activeRunTokens);
     doc.ensureTokenFor(start.g + maxRun);
     const docEnd = doc.fullyTokenized ? doc.totalTokens : doc.lineStartToken(doc.tokenizedLines);
     if (start.g >= docEnd) return;

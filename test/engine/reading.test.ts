@@ -22,6 +22,23 @@ describe('background reading', function () {
     await e.dispose();
   });
 
+  it('while the user is active, a read someone waits for runs in short runs too', async () => {
+    const e = await Engine.create({ modelDir: TINY[0], provider: 'cpu', threads: 2, backgroundReading: false, activeRunTokens: 16 });
+    const sizes: number[] = [];
+    const run = e.runner.run.bind(e.runner);
+    e.runner.run = (tokens, state) => { sizes.push(tokens.length); return run(tokens, state); };
+    await e.openDocument('quiet', 1, text.slice(0, 6000));
+    await e.read('quiet');
+    const quiet = Math.max(...sizes);
+    sizes.length = 0;
+    await e.openDocument('typing', 1, text.slice(0, 6000));
+    await e.applyEdits('typing', 2, [{ rangeOffset: 10, rangeLength: 0, text: 'x' }]); // the user types
+    await e.read('typing');
+    assert.ok(quiet > 16, `runs when nobody types: up to ${quiet} tokens`);
+    assert.ok(sizes.length > 10 && Math.max(...sizes) <= 16, `runs while typing: ${sizes.length}, up to ${Math.max(...sizes)} tokens`);
+    await e.dispose();
+  });
+
   it('edits while reading in the background end in the same state as a fresh read', async () => {
     const events: ReadProgress[] = [];
     const e = await Engine.create({ modelDir: TINY[1], provider: 'cpu', threads: 2, checkpointEvery: 64 }, (ev) => { if (ev.kind === 'progress') events.push(ev.progress); });
