@@ -99,10 +99,8 @@ export class BackgroundReader {
     const ready = (d: Document, urgent: boolean) => {
       if (BackgroundReader.isRead(d)) return false;
       const quiet = now - d.lastEditMs;
-      // a document being typed in is read after a pause, also when someone waits for it (a
-      // summary panel): reading takes both cores, and the editor needs them right after a keystroke
-      const needed = d.hasStaleScores && !urgent ? this.opts.refreshDebounceMs : this.opts.editDebounceMs;
-      if (quiet < needed) {
+      const needed = d.hasStaleScores ? this.opts.refreshDebounceMs : this.opts.editDebounceMs;
+      if (!urgent && quiet < needed) {
         waitMs = Math.min(waitMs ?? Infinity, needed - quiet);
         return false;
       }

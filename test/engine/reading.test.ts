@@ -22,21 +22,19 @@ describe('background reading', function () {
     await e.dispose();
   });
 
-  it('while the user types, a read someone waits for starts after a pause and runs in short runs', async () => {
+  it('while the user is active, a read someone waits for runs in short runs too', async () => {
     const e = await Engine.create({ modelDir: TINY[0], provider: 'cpu', threads: 2, backgroundReading: false, activeRunTokens: 16 });
-    const sizes: number[] = [], times: number[] = [];
+    const sizes: number[] = [];
     const run = e.runner.run.bind(e.runner);
-    e.runner.run = (tokens, state) => { sizes.push(tokens.length); times.push(Date.now()); return run(tokens, state); };
+    e.runner.run = (tokens, state) => { sizes.push(tokens.length); return run(tokens, state); };
     await e.openDocument('quiet', 1, text.slice(0, 6000));
     await e.read('quiet');
     const quiet = Math.max(...sizes);
-    sizes.length = 0; times.length = 0;
+    sizes.length = 0;
     await e.openDocument('typing', 1, text.slice(0, 6000));
-    const tEdit = Date.now();
     await e.applyEdits('typing', 2, [{ rangeOffset: 10, rangeLength: 0, text: 'x' }]); // the user types
     await e.read('typing');
     assert.ok(quiet > 16, `runs when nobody types: up to ${quiet} tokens`);
-    assert.ok(times[0] - tEdit >= 140, `reading started ${times[0] - tEdit} ms after the edit, not after a pause`);
     assert.ok(sizes.length > 10 && Math.max(...sizes) <= 16, `runs while typing: ${sizes.length}, up to ${Math.max(...sizes)} tokens`);
     await e.dispose();
   });
