@@ -36,6 +36,10 @@ class SummaryPanel {
   data: SummaryData | undefined;
   updating = false;
   timer: NodeJS.Timeout | undefined;
+  /** The engine request of an update after an edit (not one the user asked for), while it runs. */
+  autoCancelId: string | undefined;
+  /** That update was stopped because the user typed on. */
+  stoppedByTyping = false;
   constructor(readonly uri: vscode.Uri, readonly panel: vscode.WebviewPanel) {}
 }
 
@@ -55,6 +59,12 @@ export class SummaryFeature implements vscode.Disposable {
         if (!p || e.contentChanges.length === 0) return;
         if (p.timer) clearTimeout(p.timer);
         p.timer = setTimeout(() => { p.timer = undefined; void this.update(p, false); }, 1500);
+        // an update after an earlier edit gives way to typing: re-reading a large file takes both
+        // cores, which the editor needs while the user types; it runs again after the next pause
+        if (p.autoCancelId) {
+          p.stoppedByTyping = true;
+          void this.engine.api?.cancel(p.autoCancelId).catch(() => undefined);
+        }
       }),
     );
   }
@@ -113,6 +123,7 @@ export class SummaryFeature implements vscode.Disposable {
       const uri = doc.uri.toString();
       void p.panel.webview.postMessage({ type: 'status', text: 'Reading…' });
       const cancelId = newCancelId('summary');
+      if (!withProgress) { p.autoCancelId = cancelId; p.stoppedByTyping = false; }
       let msRead = 0;
       const work = async (progress?: vscode.Progress<{ message?: string; increment?: number }>, token?: vscode.CancellationToken) => {
         let lastPct = 0;
@@ -165,6 +176,10 @@ export class SummaryFeature implements vscode.Disposable {
       return data;
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
+      if (p.stoppedByTyping) {
+        void p.panel.webview.postMessage({ type: 'status', text: 'Out of date: updates when you pause typing' });
+        return p.data;
+      }
       if (/engine disposed/.test(msg)) {
         // the engine restarted (settings, model): summarize again once the new one is ready
         this.engine.log.info('summary: the engine restarted; summarizing again when it is ready');
@@ -177,6 +192,7 @@ export class SummaryFeature implements vscode.Disposable {
       return undefined;
     } finally {
       p.updating = false;
+      p.autoCancelId = undefined;
     }
   }
 
