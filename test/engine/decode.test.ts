@@ -44,25 +44,30 @@ function visibleText(bytes: number[], healed: number): string {
   return decodeUtf8(vis.subarray(0, completeUtf8Prefix(vis)));
 }
 
+const text = sampleSource().slice(0, 4000);
+const lines = text.split('\n');
+const lineStart = (i: number) => lines.slice(0, i).reduce((s, l) => s + l.length + 1, 0);
+const prefixIds = (e: Engine, upto: number) => [e.runner.manifest.special.fim_prefix, ...e.tokenizer.encodeText(text.slice(0, upto))];
+
+/** An engine on modelDir with the sample text open as 'doc' and read. */
+async function engineWithSample(modelDir: string): Promise<Engine> {
+  const e = await engine(modelDir);
+  await e.openDocument('doc', 1, text);
+  await e.read('doc');
+  return e;
+}
+
 describe('decoding', function () {
   this.timeout(60_000);
   let e: Engine;
-  const text = sampleSource().slice(0, 4000);
-  const lines = text.split('\n');
-  const lineStart = (i: number) => lines.slice(0, i).reduce((s, l) => s + l.length + 1, 0);
-  const prefixIds = (upto: number) => [e.runner.manifest.special.fim_prefix, ...e.tokenizer.encodeText(text.slice(0, upto))];
 
-  before(async () => {
-    e = await engine(TINY[0]);
-    await e.openDocument('doc', 1, text);
-    await e.read('doc');
-  });
+  before(async () => { e = await engineWithSample(TINY[0]); });
   after(() => e.dispose());
 
   it('greedy continuation at a line start equals a greedy loop over direct runs', async () => {
     const off = lineStart(20);
     const r = await e.complete(req(off));
-    assert.strictEqual(r.text, await referenceGreedy(e, prefixIds(off), 8));
+    assert.strictEqual(r.text, await referenceGreedy(e, prefixIds(e, off), 8));
     assert.ok(r.tokens > 0 && r.msToFirstToken <= r.msTotal && r.msToState <= r.msToFirstToken);
   });
 
@@ -81,7 +86,7 @@ describe('decoding', function () {
     const before = e.runner.stats.tokens;
     const again = await e.complete(req(off));
     assert.strictEqual(e.runner.stats.tokens - before, Math.max(0, again.tokens - 1));
-    assert.strictEqual(again.text, await referenceGreedy(e, prefixIds(off), 8));
+    assert.strictEqual(again.text, await referenceGreedy(e, prefixIds(e, off), 8));
   });
 
   async function engineWithText(t: string): Promise<Engine> {
@@ -97,7 +102,7 @@ describe('decoding', function () {
     const off = lineStart(L) + col;
     const lineIds = e.tokenizer.encodeLine(lines[L].slice(0, col)).ids;
     const heal = e.tokenizer.bytes[lineIds[lineIds.length - 1]];
-    const prompt = [...prefixIds(lineStart(L)), ...lineIds.subarray(0, lineIds.length - 1)];
+    const prompt = [...prefixIds(e, lineStart(L)), ...lineIds.subarray(0, lineIds.length - 1)];
     const r = await e.complete(req(off));
     assert.strictEqual(r.text, await referenceGreedy(e, prompt, 8, heal));
   });
@@ -107,7 +112,7 @@ describe('decoding', function () {
     const off = lineStart(L);
     const sp = e.runner.manifest.special;
     const suffix = e.tokenizer.encodeText(lines.slice(L + 1, L + 4).join('\n') + '\n');
-    const prompt = [...prefixIds(off), sp.fim_suffix, ...suffix, sp.fim_middle];
+    const prompt = [...prefixIds(e, off), sp.fim_suffix, ...suffix, sp.fim_middle];
     const r = await e.complete(req(off, { suffixLines: 3 }));
     assert.strictEqual(r.text, (await referenceGreedy(e, prompt, 8)).replace(/\n$/, ''));
   });
@@ -203,16 +208,8 @@ describe('decoding', function () {
 describe('decoding, hurried (the default model: its words span several tokens)', function () {
   this.timeout(120_000);
   let e: Engine;
-  const text = sampleSource().slice(0, 4000);
-  const lines = text.split('\n');
-  const lineStart = (i: number) => lines.slice(0, i).reduce((s, l) => s + l.length + 1, 0);
-  const prefixIds = (upto: number) => [e.runner.manifest.special.fim_prefix, ...e.tokenizer.encodeText(text.slice(0, upto))];
 
-  before(async () => {
-    e = await engine(path.join(ROOT, 'models', 'flowformer'));
-    await e.openDocument('doc', 1, text);
-    await e.read('doc');
-  });
+  before(async () => { e = await engineWithSample(path.join(ROOT, 'models', 'flowformer')); });
   after(() => e.dispose());
 
   it('a hurried completion, or one out of time, answers at the first word end worth showing, as a greedy loop by hand finds it', async () => {
@@ -225,7 +222,7 @@ describe('decoding, hurried (the default model: its words span several tokens)',
       // (not blank, not only what follows the cursor) and whose next token starts a new word
       const lineIds = e.tokenizer.encodeLine(lines[line].slice(0, col)).ids;
       const heal = e.tokenizer.bytes[lineIds[lineIds.length - 1]];
-      const prompt = [...prefixIds(lineStart(line)), ...lineIds.subarray(0, lineIds.length - 1)];
+      const prompt = [...prefixIds(e, lineStart(line)), ...lineIds.subarray(0, lineIds.length - 1)];
       const following = [lines[line].slice(col), ...lines.slice(line + 1, line + 4)].join('\n');
       const texts: string[] = [];
       await referenceGreedy(e, prompt, 20, heal, (t) => texts.push(t));
