@@ -158,21 +158,29 @@ describe('inline completions', function () {
     await cfg.update('completions.timeBudgetMs', 5000, vscode.ConfigurationTarget.Global);
     try {
       let seen = false;
-      for (let attempt = 0; attempt < 5 && !seen; attempt++) {
+      const missed: string[] = [];
+      for (let attempt = 0; attempt < 8 && !seen; attempt++) {
         a.completions.clearCache();
         await sleep(300);
-        const c0 = a.completions.events.cancelled, q0 = a.completions.events.requests;
+        const ev = a.completions.events;
+        const c0 = ev.cancelled, q0 = ev.requests, e0 = ev.ended;
         await typeText('v');
         // the moment a request is in flight, type on
-        const started = await waitFor('a request in flight', () => a.completions.events.requests > q0, 3000, 1).catch(() => false);
-        if (!started) continue;
+        const started = await waitFor('a request in flight', () => ev.requests > q0, 3000, 1).catch(() => false);
+        if (!started || ev.ended > e0) { missed.push('ended before typing on'); continue; }
         const t = Date.now();
         await typeText('x');
-        seen = await waitFor('the cancellation', () => a.completions.events.cancelled > c0, 3000, 2).then(() => true).catch(() => false);
         // on 2 loaded cores the extension host, the engine process and VS Code share the CPU:
         // allow 3 s (a request that ran on would take the 5 s time budget set above)
-        if (seen) assert.ok(Date.now() - t < 3000, `cancelled ${Date.now() - t} ms after the keystroke`);
+        const ended = await waitFor('the request to end', () => ev.ended > e0, 3000, 2).then(() => true).catch(() => false);
+        const ms = Date.now() - t;
+        assert.ok(ended, `the request in flight still ran ${ms} ms after the keystroke`);
+        // VS Code asked for it and took its hurried answer before the keystroke arrived: try again
+        if (ev.cancelled === c0) { missed.push(`answered ${ms} ms after typing on`); continue; }
+        seen = true;
+        assert.ok(ms < 3000, `cancelled ${ms} ms after the keystroke`);
       }
+      if (missed.length) console.log(`typing on: attempts that could not test a cancellation: ${missed.join('; ')}`);
       assert.ok(seen, 'a request in flight was cancelled by typing');
     } finally {
       await cfg.update('completions.suffixLines', undefined, vscode.ConfigurationTarget.Global);
