@@ -21,7 +21,7 @@ import warnings
 import numpy as np
 import torch
 
-from model import LM, Config
+from model import LM, Config, ShortConv
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONTRACT_PATH = os.path.join(HERE, "..", "models", "contract.json")
@@ -87,13 +87,21 @@ def export_switched(lm, path):
         short, long = os.path.join(tmp, "short.onnx"), os.path.join(tmp, "long.onnx")
         if lm.cfg.arch == "deltanet":
             export_onnx(step_model(lm), short, example_len=1)   # traced at T = 1: only ever runs there
-            export_onnx(graph_model(lm), long)
+            export_onnx(reading_form(graph_model(lm)), long)
             limit = 1
         else:
             export_onnx(graph_model(lm), short)
-            export_onnx(blocked_model(lm), long)
+            export_onnx(reading_form(blocked_model(lm)), long)
             limit = SHORT_CHUNK
         onnx.save(length_switch.switch(onnx.load(short), onnx.load(long), limit), path)
+
+
+def reading_form(lm):
+    """The form for chunks of many tokens: short convolutions as one grouped Conv (same weights)."""
+    for m in lm.modules():
+        if isinstance(m, ShortConv):
+            m.as_conv1d = True
+    return lm
 
 
 def step_model(lm):

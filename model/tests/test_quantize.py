@@ -11,7 +11,6 @@ import onnx
 import pytest
 from onnx import TensorProto as TP, helper, numpy_helper
 
-import length_switch
 import quantize as qz
 
 V, D, H = 64, 32, 128
@@ -168,6 +167,17 @@ def run(model, feeds):
             r = f32(a - m - np.log(np.exp(a - m).sum(axis=-1, keepdims=True)))
         elif op == "GatherElements":
             r = np.take_along_axis(x[0], x[1], axis=attr(n, "axis", 0))
+        elif op == "Reshape":
+            r = x[0].reshape(tuple(int(v) for v in x[1]))
+        elif op == "Expand":
+            r = x[0] * np.ones(tuple(int(v) for v in x[1]), x[0].dtype)
+        elif op == "QuantizeLinear":
+            axis = attr(n, "axis", 1) % x[0].ndim
+            shape = [1] * x[0].ndim
+            shape[axis] = -1
+            zp = x[2].reshape(shape).astype(np.float32)
+            lo, hi = (0, 255) if x[2].dtype == np.uint8 else (-128, 127)
+            r = np.clip(np.rint(x[0] / x[1].reshape(shape)) + zp, lo, hi).astype(x[2].dtype)
         elif op == "MatMulIntegerToFloat":
             acc = np.matmul(x[0].astype(np.int64) - x[4].astype(np.int64), x[1].astype(np.int64))
             r = f32(acc.astype(np.float32) * x[2] * x[3])
@@ -213,6 +223,19 @@ def test_outputs_close_to_the_float_graph():
     assert np.abs(ql - logits).max() > 0
 
 
+def test_both_ways_of_making_activation_codes_agree():
+    """One per-row QuantizeLinear (the reading form) and Div/Round/Add/Cast (the decoding form)
+    make the same codes, so the two forms of a CPU graph differ only by float rounding."""
+    m = small_model()
+    one, _ = qz.quantize_model(m, min_elements=0, log=lambda *_: None, one_pass_codes=True)
+    ops, _ = qz.quantize_model(m, min_elements=0, log=lambda *_: None, one_pass_codes=False)
+    kinds = lambda q: [n.op_type for n in q.graph.node]  # noqa: E731
+    assert "QuantizeLinear" in kinds(one) and "Round" not in kinds(one)
+    assert "QuantizeLinear" not in kinds(ops) and "Round" in kinds(ops)
+    for a, b in zip(run(one, feeds(TOKENS)), run(ops, feeds(TOKENS))):
+        assert np.array_equal(a, b)
+
+
 def test_float_rewrites_alone_are_exact():
     """The float rewrites alone (tail, GELU, causal mask): the float graph's numbers."""
     m = small_model()
@@ -227,11 +250,12 @@ def test_float_rewrites_alone_are_exact():
         assert np.allclose(a, b, rtol=1e-5, atol=1e-5)
 
 
-def test_per_row_activations_do_not_depend_on_the_chunk():
+@pytest.mark.parametrize("one_pass", [True, False])
+def test_per_row_activations_do_not_depend_on_the_chunk(one_pass):
     """int8 (per-row activation scales): a token's surprisal is the same whatever else is in its
     chunk; int8-dynamic (one scale per tensor) does not have this property."""
     m = small_model()
-    qm, _ = qz.quantize_model(m, "int8", min_elements=0, log=lambda *_: None)
+    qm, _ = qz.quantize_model(m, "int8", min_elements=0, log=lambda *_: None, one_pass_codes=one_pass)
     _, full = run(qm, feeds(TOKENS))
     _, head = run(qm, feeds(TOKENS[:5]))
     assert np.array_equal(full[:, :5], head)
@@ -267,9 +291,10 @@ def test_shipped_cpu_graphs_are_current(name):
     opts = dict(method=man["quantization"]["method"], min_elements=man["quantization"]["min_elements"], log=lambda *_: None)
     long_out = man["files"].get("graph_cpu_long")
     if long_out:      # a length-switched float graph: its two forms as two CPU graphs over one weight file
-        small, large, limit = length_switch.split(float_model)
+        q = man["quantization"]
+        qs, ql, limit, _ = qz.quantize_forms(float_model, q["method"], 32, 4, q["min_elements"], True, True, True, log=lambda *_: None)
         assert man["files"]["graph_cpu_long_min_tokens"] == limit + 1
-        pairs = [(qz.quantize_model(small, **opts)[0], out), (qz.quantize_model(large, **opts)[0], long_out)]
+        pairs = [(qs, out), (ql, long_out)]
         assert os.path.exists(os.path.join(folder, out + ".data"))
     else:
         pairs = [(qz.quantize_model(float_model, **opts)[0], out)]
