@@ -14,6 +14,8 @@ import { completeUtf8Prefix, decodeUtf8 } from './utf';
 
 /** The suffix given to fill-in-the-middle is bounded in lines (the request) and in tokens. */
 export const MAX_SUFFIX_TOKENS = 1024;
+/** The suffix runs in pieces of at most this many tokens, checking for a cancellation between them. */
+const SUFFIX_RUN_TOKENS = 256;
 
 export interface CursorState {
   state: Float32Array;
@@ -114,8 +116,13 @@ export class Completer {
     let state = cs.state;
     let logits = cs.logits;
     if (fim) {
-      const out = await this.replayer.gate.run(Priority.Interactive, () => this.replayer.runner.run(suffix!, state));
-      state = out.state; logits = out.logits;
+      // in pieces, so that typing on stops a long suffix between them rather than after all of it
+      for (let i = 0; i < suffix!.length; i += SUFFIX_RUN_TOKENS) {
+        if (cancel.cancelled) return { text: '', tokens: 0, msToState, msToFirstToken: 0, msTotal: performance.now() - t0, stoppedBy: 'cancelled' };
+        const piece = suffix!.subarray(i, i + SUFFIX_RUN_TOKENS);
+        const out = await this.replayer.gate.run(Priority.Interactive, () => this.replayer.runner.run(piece, state));
+        state = out.state; logits = out.logits;
+      }
     }
     // past the time budget decoding goes on only to reach text worth showing, up to this limit
     const hardLimitMs = req.timeBudgetMs + Math.max(2 * req.timeBudgetMs, 200);

@@ -76,6 +76,8 @@ export interface CompletionEvents {
   cancelled: number;
   /** Engine requests that ended, for any reason (a request that beat the next keystroke is not cancelled). */
   ended: number;
+  /** The last few requests that ended: how long each took here and in the engine (for diagnostics). */
+  recent: { offset: number; ms: number; stoppedBy: string; tokens: number; msToState: number; msToFirstToken: number; msTotal: number }[];
   /** Requests started on the keystroke, and those VS Code's request then used. */
   speculative: number;
   speculativeUsed: number;
@@ -126,7 +128,7 @@ export class CompletionProvider implements vscode.InlineCompletionItemProvider, 
   private readonly rhythm = new TypingRhythm();
   private readonly disposables: vscode.Disposable[] = [];
   private extendTimer: NodeJS.Timeout | undefined;
-  readonly events: CompletionEvents = { timings: [], requests: 0, cancelled: 0, ended: 0, speculative: 0, speculativeUsed: 0, extensions: 0, extended: 0 };
+  readonly events: CompletionEvents = { timings: [], requests: 0, cancelled: 0, ended: 0, recent: [], speculative: 0, speculativeUsed: 0, extensions: 0, extended: 0 };
   private readonly _onDidProvide = new vscode.EventEmitter<{ uri: string; text: string }>();
   readonly onDidProvide = this._onDidProvide.event;
 
@@ -210,8 +212,11 @@ export class CompletionProvider implements vscode.InlineCompletionItemProvider, 
     // The entry stays after it finished: a request started on the keystroke may finish before VS
     // Code asks for it (a fast model); entries are matched by version and offset, so it is reused
     // only for the very cursor it was made for.
-    req.then((r) => { if (r.stoppedBy === 'cancelled') this.events.cancelled++; }, () => undefined)
-      .finally(() => { this.events.ended++; });
+    req.then((r) => {
+      if (r.stoppedBy === 'cancelled') this.events.cancelled++;
+      const { stoppedBy, tokens, msToState, msToFirstToken, msTotal } = r;
+      this.events.recent = [...this.events.recent.slice(-7), { offset, ms: Date.now() - entry.tReq, stoppedBy, tokens, msToState, msToFirstToken, msTotal }];
+    }, () => undefined).finally(() => { this.events.ended++; });
     entry.done.catch(() => undefined); // a request started on a keystroke may go unused
     return entry;
   }

@@ -202,6 +202,32 @@ describe('decoding', function () {
     assert.ok(Date.now() - t0 < 1000, `stopped after ${Date.now() - t0} ms`);
   });
 
+  it('a cancellation during a long fill-in-the-middle suffix stops it between its pieces', async () => {
+    const runner = e.runner, run = runner.run.bind(runner);
+    const fimSuffix = runner.manifest.special.fim_suffix;
+    const seen: number[] = [];   // tokens per run from the suffix's first piece on
+    runner.run = async (tokens, state) => {
+      if (seen.length || tokens[0] === fimSuffix) {
+        seen.push(tokens.length);
+        void e.cancel('suffix');   // typing on while the suffix is read
+      }
+      return run(tokens, state);
+    };
+    try {
+      const r = await e.complete(req(lineStart(2), { suffixLines: 1000 }), 'suffix');
+      assert.strictEqual(r.stoppedBy, 'cancelled');
+      assert.strictEqual(r.tokens, 0);
+      // the suffix is far longer than one piece, and only the piece under way when the
+      // cancellation came was read
+      const whole = e.tokenizer.encodeText(text.slice(lineStart(3))).length;
+      assert.ok(whole > 600, `suffix of ${whole} tokens`);
+      assert.deepStrictEqual(seen.length, 1, `runs after the cancellation: ${seen.join(', ')}`);
+      assert.ok(seen[0] <= 256, `a first piece of ${seen[0]} tokens`);
+    } finally {
+      runner.run = run;
+    }
+  });
+
   it('rejects a request for another version of the document', async () => {
     await assert.rejects(e.complete(req(0, { version: 2 })), /version/);
   });

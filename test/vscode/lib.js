@@ -108,6 +108,8 @@ async function startCodeServer(dir, { log, smokeTestDriver = true } = {}) {
     '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust',
     '--disable-getting-started-override'];
   if (smokeTestDriver) args.push('--vscode-option', 'enable-smoke-test-driver');
+  // FLOWSTATE_LOG_LEVEL=trace: the extension's log channel at that level (every completion's timings)
+  if (process.env.FLOWSTATE_LOG_LEVEL) args.push('--log', process.env.FLOWSTATE_LOG_LEVEL);
   const out = fs.openSync(path.join(dir, 'code-server.log'), 'a');
   const env = { ...process.env, XDG_CONFIG_HOME: path.join(dir, 'xdg-config'), XDG_DATA_HOME: path.join(dir, 'xdg-data'),
     XDG_CACHE_HOME: path.join(dir, 'xdg-cache'), VSCODE_PROXY_URI: '' };

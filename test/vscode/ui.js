@@ -5,6 +5,7 @@
 // Takes a PNG of each into the screenshot folder and measures keystroke-to-ghost-text in the
 // page itself (keydown to the ghost text being in the DOM).
 //   node test/vscode/ui.js --vsix FILE [--shots DIR]
+//   FLOWSTATE_LOG_LEVEL=trace ...: the extension logs every completion's engine times (exthost Flowstate.log)
 'use strict';
 const fs = require('fs');
 const path = require('path');
