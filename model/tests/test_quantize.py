@@ -224,8 +224,8 @@ def test_outputs_close_to_the_float_graph():
 
 
 def test_both_ways_of_making_activation_codes_agree():
-    """One per-row QuantizeLinear (the reading form) and Div/Round/Add/Cast (the decoding form)
-    make the same codes, so the two forms of a CPU graph differ only by float rounding."""
+    """One per-row QuantizeLinear (the reading form) and Mul/Round/Add/Cast (the decoding form)
+    make the same codes but where x / s and x * (1 / s) round apart at an exact half."""
     m = small_model()
     one, _ = qz.quantize_model(m, min_elements=0, log=lambda *_: None, one_pass_codes=True)
     ops, _ = qz.quantize_model(m, min_elements=0, log=lambda *_: None, one_pass_codes=False)
@@ -233,7 +233,7 @@ def test_both_ways_of_making_activation_codes_agree():
     assert "QuantizeLinear" in kinds(one) and "Round" not in kinds(one)
     assert "QuantizeLinear" not in kinds(ops) and "Round" in kinds(ops)
     for a, b in zip(run(one, feeds(TOKENS)), run(ops, feeds(TOKENS))):
-        assert np.array_equal(a, b)
+        assert np.abs(a - b).max() <= 1e-3 * np.abs(a).max()
 
 
 def test_float_rewrites_alone_are_exact():
