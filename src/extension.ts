@@ -1,6 +1,7 @@
 // Flowstate: thin VS Code glue over the engine (src/engine). No model logic here.
 import * as vscode from 'vscode';
 import { CompletionProvider } from './features/completions';
+import { CursorWarmup } from './features/cursorWarmup';
 import { EngineService } from './features/engineService';
 import { Overlay } from './features/overlay';
 import { chooseModel, showMenu, StatusBar } from './features/statusBar';
@@ -10,6 +11,7 @@ import { SummaryFeature } from './features/summary';
 export interface FlowstateApi {
   engine: EngineService;
   completions: CompletionProvider;
+  warmup: CursorWarmup;
   overlay: Overlay;
   summary: SummaryFeature;
   statusBar: StatusBar;
@@ -22,10 +24,11 @@ export function activate(context: vscode.ExtensionContext): FlowstateApi {
 
   const engine = new EngineService(context, log);
   const completions = new CompletionProvider(engine);
+  const warmup = new CursorWarmup(engine);
   const overlay = new Overlay(engine);
   const summary = new SummaryFeature(context, engine);
   const statusBar = new StatusBar(engine);
-  context.subscriptions.push(engine, completions, overlay, summary, statusBar);
+  context.subscriptions.push(engine, completions, warmup, overlay, summary, statusBar);
 
   const selector: vscode.DocumentSelector = [{ scheme: 'file' }, { scheme: 'untitled' }, { scheme: 'vscode-remote' }];
   context.subscriptions.push(vscode.languages.registerInlineCompletionItemProvider(selector, completions));
@@ -58,7 +61,7 @@ export function activate(context: vscode.ExtensionContext): FlowstateApi {
   cmd('flowstate.restartEngine', () => engine.restart('command'));
 
   void engine.start();
-  return { engine, completions, overlay, summary, statusBar };
+  return { engine, completions, warmup, overlay, summary, statusBar };
 }
 
 export function deactivate() {

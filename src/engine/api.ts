@@ -152,6 +152,13 @@ export interface EngineApi {
   /** Reads the document up to `offset` (default: the end) and resolves when done. */
   read(uri: string, offset?: number, cancelId?: string): Promise<ReadProgress>;
   complete(req: CompletionRequest, cancelId?: string): Promise<CompletionResult>;
+  /**
+   * Makes the state at the start of offset's line (and of the line before) ready, in the
+   * background, so that a completion typed there next replays only the line itself instead of
+   * up to a checkpoint spacing (after a jump in a large file: seconds on a loaded CPU). Resolves
+   * true when done, false when the document changed first or it was not needed.
+   */
+  prepare(uri: string, offset: number): Promise<boolean>;
   scores(uri: string, startOffset: number, endOffset: number): Promise<TokenScores>;
   predictionsAt(uri: string, offset: number, topK: number): Promise<TopPredictions>;
   summarize(uri: string, maxLines: number, cancelId?: string): Promise<FileSummary>;

@@ -195,6 +195,10 @@ export class EngineClient implements EngineApi {
     return this.call('complete', [req, cancelId]);
   }
 
+  async prepare(uri: string, offset: number): Promise<boolean> {
+    return this.call('prepare', [uri, offset]);
+  }
+
   async scores(uri: string, startOffset: number, endOffset: number): Promise<TokenScores> {
     return this.call('scores', [uri, startOffset, endOffset]);
   }

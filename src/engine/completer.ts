@@ -102,6 +102,19 @@ export class Completer {
     return Int32Array.from(out);
   }
 
+  /**
+   * The hot checkpoints cursorState stores, made ahead of a request (EngineApi.prepare): below
+   * interactive priority, so a completion elsewhere goes first; an edit makes it stop (stale).
+   */
+  async prepareLine(doc: Document, line: number, maxRun?: number): Promise<boolean> {
+    const gL = doc.lineStartToken(line);
+    const st = this.replayer.startFor(doc, gL);
+    if (st.g >= gL) return false;   // a checkpoint is there already
+    const hot = line > 0 ? [doc.lineStartToken(line - 1), gL] : [gL];
+    await this.replayer.advance(doc, st, gL, { priority: Priority.Read, hot, maxRun });
+    return true;
+  }
+
   async complete(doc: Document, req: CompletionRequest, cancel: CancelToken): Promise<CompletionResult> {
     const t0 = performance.now();
     const { line, col } = doc.buf.position(req.offset);

@@ -138,6 +138,17 @@ export class Engine implements EngineApi {
     }
   }
 
+  async prepare(uri: string, offset: number): Promise<boolean> {
+    const doc = this.doc(uri);
+    try {
+      // the cursor just moved: the user is about to type, so runs stay as short as while typing
+      return await this.completer.prepareLine(doc, doc.buf.position(Math.min(offset, doc.buf.length)).line, this.opts.activeRunTokens);
+    } catch (e) {
+      if (e instanceof CancelledError || e instanceof StaleError) return false;
+      throw e;
+    }
+  }
+
   async scores(uri: string, startOffset: number, endOffset: number): Promise<TokenScores> {
     return tokenScores(this.doc(uri), startOffset, endOffset);
   }

@@ -16,6 +16,6 @@ export type FromHost =
   | { type: 'event'; event: EngineEvent };
 
 export const METHODS: readonly Method[] = [
-  'info', 'openDocument', 'applyEdits', 'closeDocument', 'setPriority', 'read', 'complete',
+  'info', 'openDocument', 'applyEdits', 'closeDocument', 'setPriority', 'read', 'complete', 'prepare',
   'scores', 'predictionsAt', 'summarize', 'stats', 'cancel', 'hurry', 'dispose',
 ];

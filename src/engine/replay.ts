@@ -32,6 +32,8 @@ export interface ReplayOptions {
   cancel?: CancelToken;
   /** Token positions where a (hot) checkpoint must be stored. */
   hot?: number[];
+  /** Most tokens per run (default: by priority, maxRun). */
+  maxRun?: number;
   /** Where to start; default: the latest checkpoint at or before the target. */
   from?: Checkpoint;
 }
@@ -77,7 +79,7 @@ export class Replayer {
     let cur = start.g;
     let state = start.state;
     let logits: Float32Array | undefined = start.logits;
-    const maxRun = this.maxRun(o.priority);
+    const maxRun = o.maxRun ?? this.maxRun(o.priority);
     while (cur < g) {
       cancel.throwIfCancelled();
       const end = this.runEnd(doc, cur, g, hot, maxRun);

@@ -228,6 +228,36 @@ describe('decoding', function () {
     }
   });
 
+  it('prepare makes the state at a line start ahead, so a completion there runs only its line', async () => {
+    const tokensRun = async (eng: Engine, work: () => Promise<unknown>) => {
+      const runner = eng.runner, run = runner.run.bind(runner);
+      let n = 0;
+      runner.run = async (tokens, state) => { n += tokens.length; return run(tokens, state); };
+      try { await work(); } finally { runner.run = run; }
+      return n;
+    };
+    const fresh = await engineWithSample(TINY[0]), prepared = await engineWithSample(TINY[0]);
+    try {
+      // a line far from the checkpoint before it: the unprepared engine replays the gap first
+      // (lines from the end up, so that the hot checkpoints one probe leaves do not serve the next)
+      let line = -1, lineTokens = 0;
+      for (let l = lines.length - 2; l > 10 && line < 0; l -= 3) {
+        const n = e.tokenizer.encodeLine(lines[l]).ids.length;
+        const ran = await tokensRun(fresh, () => fresh.complete(req(lineStart(l) + lines[l].length, { maxTokens: 1 })));
+        if (ran > n + 30) { line = l; lineTokens = n; }
+      }
+      assert.ok(line >= 0, 'a line far from a checkpoint');
+      const off = lineStart(line) + lines[line].length;
+      assert.strictEqual(await prepared.prepare('doc', off), true);
+      assert.strictEqual(await prepared.prepare('doc', off), false, 'the second time there is nothing to do');
+      const ran = await tokensRun(prepared, () => prepared.complete(req(off, { maxTokens: 1 })));
+      assert.ok(ran <= lineTokens, `${ran} tokens run for a line of ${lineTokens}`);
+    } finally {
+      await fresh.dispose();
+      await prepared.dispose();
+    }
+  });
+
   it('rejects a request for another version of the document', async () => {
     await assert.rejects(e.complete(req(0, { version: 2 })), /version/);
   });

@@ -115,6 +115,7 @@ export function createEngine(opts: EngineOptions, onEvent: (e: EngineEvent) => v
     async stats(): Promise<EngineStats> { return { documents: docs.size, checkpointBytes: 0, memoryBudgetBytes: opts.memoryBudgetBytes ?? 0, evictions: 0 }; },
     async cancel(id) { cancelled.add(id); },
     async hurry() { /* answers at once anyway */ },
+    async prepare() { return false; },
     async dispose() { docs.clear(); },
   };
   return Promise.resolve(api);

@@ -234,6 +234,30 @@ describe('inline completions', function () {
     await revert(ed);
   });
 
+  it('a jump in a large file makes the state at the new line ready before typing (engine prepare)', async () => {
+    const a = await api();
+    const ed = await openEditor('large.js');
+    await a.engine.api!.read(ed.document.uri.toString(), ed.document.offsetAt(new vscode.Position(2500, 0)));
+    const jumpTo = async (line: number) => {
+      const p = new vscode.Position(line, 0);
+      ed.selection = new vscode.Selection(p, p);
+      ed.revealRange(new vscode.Range(p, p));
+    };
+    let n0 = a.warmup.count;
+    await jumpTo(2222);
+    await waitFor('the line prepared', () => a.warmup.count > n0, 15000);
+    // moving along the same line asks nothing; a line prepared already is not prepared again
+    n0 = a.warmup.count;
+    await jumpTo(2222);
+    const p = new vscode.Position(2222, 3);
+    ed.selection = new vscode.Selection(p, p);
+    await sleep(800);
+    assert.strictEqual(a.warmup.count, n0);
+    // the next jump prepares its line too
+    await jumpTo(1111);
+    await waitFor('the next line prepared', () => a.warmup.count > n0, 15000);
+  });
+
   it('drops suggestions that only repeat the text after the cursor; line vs block shaping', async () => {
     const doc = await vscode.workspace.openTextDocument({ language: 'typescript', content: 'function f(a) {\n  return g(a);\n}\nconst x = 1;\n' });
     const mid = new vscode.Position(1, 11); // after "  return g(" with "a);" after the cursor
