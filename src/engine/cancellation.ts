@@ -40,6 +40,11 @@ class Token implements CancelToken {
   }
 }
 
+/** A token its maker cancels directly (work the engine starts and stops itself, no id). */
+export function newCancelToken(): CancelToken & { cancel(): void } {
+  return new Token();
+}
+
 export const NEVER_CANCELLED: CancelToken = { cancelled: false, hurried: false, throwIfCancelled() { /* never */ }, onCancel: () => () => undefined };
 
 export class CancellationRegistry {

@@ -106,12 +106,12 @@ export class Completer {
    * The hot checkpoints cursorState stores, made ahead of a request (EngineApi.prepare): below
    * interactive priority, so a completion elsewhere goes first; an edit makes it stop (stale).
    */
-  async prepareLine(doc: Document, line: number, maxRun?: number): Promise<boolean> {
+  async prepareLine(doc: Document, line: number, cancel: CancelToken, maxRun?: number): Promise<boolean> {
     const gL = doc.lineStartToken(line);
     const st = this.replayer.startFor(doc, gL);
     if (st.g >= gL) return false;   // a checkpoint is there already
     const hot = line > 0 ? [doc.lineStartToken(line - 1), gL] : [gL];
-    await this.replayer.advance(doc, st, gL, { priority: Priority.Read, hot, maxRun });
+    await this.replayer.advance(doc, st, gL, { priority: Priority.Read, cancel, hot, maxRun });
     return true;
   }
 

@@ -4,7 +4,7 @@ import type {
   CompletionRequest, CompletionResult, EngineApi, EngineEvent, EngineInfo, EngineOptions, EngineStats,
   FileSummary, ReadProgress, TextEdit, TokenScores, TopPredictions,
 } from './api';
-import { CancellationRegistry, CancelledError } from './cancellation';
+import { CancellationRegistry, CancelledError, newCancelToken } from './cancellation';
 import { CheckpointBudget } from './checkpoints';
 import { Completer } from './completer';
 import { Document } from './document';
@@ -29,6 +29,8 @@ export function defaultCheckpointEvery(stateBytes: number): number {
 export class Engine implements EngineApi {
   private readonly docs = new Map<string, Document>();
   private readonly cancels = new CancellationRegistry();
+  /** Per document, the prepare (EngineApi.prepare) under way. */
+  private readonly preparing = new Map<Document, { cancel(): void }>();
   private readonly budget: CheckpointBudget;
   private readonly replayer: Replayer;
   private readonly completer: Completer;
@@ -123,6 +125,9 @@ export class Engine implements EngineApi {
     if (req.version !== doc.version) throw new Error(`stale request: ${req.uri} is at version ${doc.version}, the request is for version ${req.version}`);
     doc.touch();
     this.reader.noteActivity();
+    // a completion replays what it needs at interactive priority: a prepare of the same
+    // document would only do the same work beside it
+    this.preparing.get(doc)?.cancel();
     const cancel = this.cancels.acquire(cancelId);
     const t0 = performance.now();
     try {
@@ -140,12 +145,19 @@ export class Engine implements EngineApi {
 
   async prepare(uri: string, offset: number): Promise<boolean> {
     const doc = this.doc(uri);
+    // one at a time per document: the line the cursor moved to last supersedes the one before
+    this.preparing.get(doc)?.cancel();
+    const token = newCancelToken();
+    this.preparing.set(doc, token);
     try {
       // the cursor just moved: the user is about to type, so runs stay as short as while typing
-      return await this.completer.prepareLine(doc, doc.buf.position(Math.min(offset, doc.buf.length)).line, this.opts.activeRunTokens);
+      const line = doc.buf.position(Math.min(offset, doc.buf.length)).line;
+      return await this.completer.prepareLine(doc, line, token, this.opts.activeRunTokens);
     } catch (e) {
       if (e instanceof CancelledError || e instanceof StaleError) return false;
       throw e;
+    } finally {
+      if (this.preparing.get(doc) === token) this.preparing.delete(doc);
     }
   }
 

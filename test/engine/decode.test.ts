@@ -258,6 +258,26 @@ describe('decoding', function () {
     }
   });
 
+  it('a newer prepare of the document, or a completion in it, stops the prepare under way', async () => {
+    // short runs, so that a prepare takes several and can be stopped between them
+    const p = await engine(TINY[0], { activeRunTokens: 16, backgroundReading: false });
+    try {
+      await p.openDocument('doc', 1, text);
+      await p.read('doc');
+      const endOf = (l: number) => lineStart(l) + lines[l].length;
+      const first = p.prepare('doc', endOf(lines.length - 3));
+      const second = p.prepare('doc', endOf(lines.length - 30));
+      assert.deepStrictEqual(await Promise.all([first, second]), [false, true]);
+      const third = p.prepare('doc', endOf(lines.length - 60));
+      const r = await p.complete(req(endOf(20), { maxTokens: 1 }));
+      assert.strictEqual(r.tokens, 1);
+      assert.strictEqual(await third, false);
+      assert.strictEqual(await p.prepare('doc', endOf(lines.length - 60)), true, 'asked again, it does its work');
+    } finally {
+      await p.dispose();
+    }
+  });
+
   it('rejects a request for another version of the document', async () => {
     await assert.rejects(e.complete(req(0, { version: 2 })), /version/);
   });
