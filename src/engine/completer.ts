@@ -33,6 +33,11 @@ function continuesWord(text: string, token: Uint8Array): boolean {
   return (b >= 48 && b <= 57) || (b >= 65 && b <= 90) || (b >= 97 && b <= 122) || b === 95 || b >= 0x80;
 }
 
+/** Where a request at `line` keeps hot checkpoints: the start of its line and of the line before. */
+function hotLineStarts(doc: Document, line: number): number[] {
+  return line > 0 ? [doc.lineStartToken(line - 1), doc.lineStartToken(line)] : [doc.lineStartToken(line)];
+}
+
 function prefixEqual(a: Int32Array, b: Int32Array, n: number): boolean {
   for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
   return true;
@@ -74,8 +79,7 @@ export class Completer {
     const usable = (c: { g: number; logits?: Float32Array }) => (needLogits ? c.g < target || (c.g === target && !!c.logits) : c.g <= target)
       && (c.g <= gL || prefixEqual(lineIds, ids, c.g - gL));
     let st: StateAt = this.replayer.startFor(doc, target, usable);
-    const hot = line > 0 ? [doc.lineStartToken(line - 1), gL] : [gL];
-    if (st.g < gL) st = await this.replayer.advance(doc, st, gL, { priority: Priority.Interactive, cancel, hot });
+    if (st.g < gL) st = await this.replayer.advance(doc, st, gL, { priority: Priority.Interactive, cancel, hot: hotLineStarts(doc, line) });
     if (st.g < target) {
       const tail = ids.subarray(st.g - gL);
       cancel.throwIfCancelled();
@@ -110,8 +114,7 @@ export class Completer {
     const gL = doc.lineStartToken(line);
     const st = this.replayer.startFor(doc, gL);
     if (st.g >= gL) return false;   // a checkpoint is there already
-    const hot = line > 0 ? [doc.lineStartToken(line - 1), gL] : [gL];
-    await this.replayer.advance(doc, st, gL, { priority: Priority.Read, cancel, hot, maxRun });
+    await this.replayer.advance(doc, st, gL, { priority: Priority.Read, cancel, hot: hotLineStarts(doc, line), maxRun });
     return true;
   }
 
@@ -131,7 +134,7 @@ export class Completer {
     if (fim) {
       // in pieces, so that typing on stops a long suffix between them rather than after all of it
       for (let i = 0; i < suffix!.length; i += SUFFIX_RUN_TOKENS) {
-        if (cancel.cancelled) return { text: '', tokens: 0, msToState, msToFirstToken: 0, msTotal: performance.now() - t0, stoppedBy: 'cancelled' };
+        cancel.throwIfCancelled();   // Engine.complete answers it as stoppedBy 'cancelled'
         const piece = suffix!.subarray(i, i + SUFFIX_RUN_TOKENS);
         const out = await this.replayer.gate.run(Priority.Interactive, () => this.replayer.runner.run(piece, state));
         state = out.state; logits = out.logits;
