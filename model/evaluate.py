@@ -115,7 +115,7 @@ def main():
         long_bpb, buckets = bits_per_byte(lm, *splits["val_long"], device)
         rows.append({"model": name, "arch": lm.cfg.arch, "params_m": lm.num_params() / 1e6,
                      "state_kib": lm.state_size() * 4 / 1024 if lm.cfg.arch != "transformer" else None,
-                     "train_tokens_m": training.get("tokens", 0) / 1e6,
+                     "train_tokens_m": (training.get("tokens", 0) + training.get("init_tokens", 0)) / 1e6,
                      "val_bpb": val_bpb, "val_long_bpb": long_bpb,
                      "bits_per_token_by_position": dict(zip([b[2] for b in BUCKETS], buckets)),
                      "ms_per_2k_chunk": ms_per_chunk(lm, device), "device": device})

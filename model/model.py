@@ -47,6 +47,9 @@ class Config:
                                       # are sliding-window softmax heads beside the recurrent ones
     head_dim: int = 0                 # 0: d_model // n_head
     window: int = 64                  # tokens before the current one a local layer sees
+    local_kv_heads: int = 0           # key/value heads of a local layer, shared by groups of its query
+                                      # heads (0: one per query head); fewer let the window grow at
+                                      # the same state size
 
     @property
     def d_head(self):
@@ -567,18 +570,20 @@ class LocalAttention(nn.Module):
         super().__init__()
         self.cfg = cfg
         D, I = cfg.d_model, cfg.inner
-        self.qkv = nn.Linear(D, 3 * I, bias=False)
+        G = cfg.local_kv_heads or cfg.n_head
+        assert cfg.n_head % G == 0, "local_kv_heads must divide the query heads"
+        self.kv_width = G * cfg.d_head
+        self.qkv = nn.Linear(D, I + 2 * self.kv_width, bias=False)
         self.out = nn.Linear(I, D, bias=False)
 
     def state_shapes(self):
-        W, I = self.cfg.window, self.cfg.inner
-        return {"k": (W, I), "v": (W, I)}
+        return {"k": (self.cfg.window, self.kv_width), "v": (self.cfg.window, self.kv_width)}
 
     def forward(self, x, st, pos):
         cfg = self.cfg
         B, T, D = x.shape
         H, d, W = cfg.n_head, cfg.d_head, cfg.window
-        q, k, v = self.qkv(x).split(cfg.inner, dim=-1)
+        q, k, v = self.qkv(x).split([cfg.inner, self.kv_width, self.kv_width], dim=-1)
         keys = torch.cat([st["k"].to(k.dtype), k], dim=1)               # [B, W + T, D]
         vals = torch.cat([st["v"].to(v.dtype), v], dim=1)
         new = {"k": keys[:, T:].float(), "v": vals[:, T:].float()}
@@ -588,31 +593,33 @@ class LocalAttention(nn.Module):
 
 
 def local_attention(q, keys, vals, pos, H, W, base):
-    """q [B, T, D]; keys, vals [B, W + T, D] (the cached W, then the chunk's); pos [B] tokens
-    before the chunk (cache slots for tokens before the file start are masked). Query blocks of
-    W tokens attend to their own and the previous key block: O(T W), not O(T^2)."""
+    """q [B, T, H d]; keys, vals [B, W + T, G d] (the cached W, then the chunk's; G key/value heads,
+    each shared by H / G consecutive query heads); pos [B] tokens before the chunk (cache slots for
+    tokens before the file start are masked). Query blocks of W tokens attend to their own and the
+    previous key block: O(T W), not O(T^2)."""
     B, T, D = q.shape
     d = D // H
+    G = keys.shape[-1] // d
     qp = pad_time(q, W, 1)
     n = qp.shape[1] // W
-    kp, vp = pad_time(keys, W, 1), pad_time(vals, W, 1)                 # [B, (n + 1) W, D]
+    kp, vp = pad_time(keys, W, 1), pad_time(vals, W, 1)                 # [B, (n + 1) W, G d]
     idx = torch.arange(kp.shape[1], device=q.device, dtype=torch.float32)
-    heads = lambda t, L: t.reshape(B, L, H, d).transpose(1, 2)          # noqa: E731
-    qh = rope(heads(qp, n * W), idx[W:], base).reshape(B, H, n, W, d)
-    kh = rope(heads(kp, (n + 1) * W), idx, base).reshape(B, H, n + 1, W, d)
-    vh = heads(vp, (n + 1) * W).reshape(B, H, n + 1, W, d)
-    kw = torch.cat([kh[:, :, :-1], kh[:, :, 1:]], dim=3)                # [B, H, n, 2W, d]
-    vw = torch.cat([vh[:, :, :-1], vh[:, :, 1:]], dim=3)
+    heads = lambda t, L, h: t.reshape(B, L, h, d).transpose(1, 2)       # noqa: E731
+    qh = rope(heads(qp, n * W, H), idx[W:], base).reshape(B, G, H // G, n, W, d)
+    kh = rope(heads(kp, (n + 1) * W, G), idx, base).reshape(B, G, 1, n + 1, W, d)
+    vh = heads(vp, (n + 1) * W, G).reshape(B, G, 1, n + 1, W, d)
+    kw = torch.cat([kh[:, :, :, :-1], kh[:, :, :, 1:]], dim=4)          # [B, G, 1, n, 2W, d]
+    vw = torch.cat([vh[:, :, :, :-1], vh[:, :, :, 1:]], dim=4)
     with torch.autocast(device_type=q.device.type, enabled=False):
-        att = (qh.float() @ kw.float().transpose(-1, -2)) / math.sqrt(d)   # [B, H, n, W, 2W]
+        att = (qh.float() @ kw.float().transpose(-1, -2)) / math.sqrt(d)   # [B, G, H/G, n, W, 2W]
         r = torch.arange(W, device=q.device)[:, None]
         c = torch.arange(2 * W, device=q.device)[None, :]
         band = (c <= r + W) & (c >= r)                                  # key within W before the query
         key_abs = torch.arange(n, device=q.device)[:, None] * W + c      # [n, 2W] index into keys
         real = key_abs[None] >= (W - pos.to(q.device).long())[:, None, None]   # [B, n, 2W]
         mask = band[None, None] & real[:, :, None, :]                   # [B, n, W, 2W]
-        att = att.masked_fill(~mask.unsqueeze(1), float("-inf")).softmax(-1)
-        y = att @ vw.float()                                            # [B, H, n, W, d]
+        att = att.masked_fill(~mask[:, None, None], float("-inf")).softmax(-1)
+        y = att @ vw.float()                                            # [B, G, H/G, n, W, d]
     y = y.reshape(B, H, n * W, d)[:, :, :T]
     return y.transpose(1, 2).reshape(B, T, D)
 
@@ -621,19 +628,20 @@ def local_attention_direct(q, keys, vals, pos, H, W, base):
     padding to whole windows, so a single token costs one row)."""
     B, T, D = q.shape
     d = D // H
+    G = keys.shape[-1] // d
     idx = torch.arange(keys.shape[1], device=q.device, dtype=torch.float32)
-    qh = rope(q.reshape(B, T, H, d).transpose(1, 2), idx[W:], base)
-    kh = rope(keys.reshape(B, -1, H, d).transpose(1, 2), idx, base)
-    vh = vals.reshape(B, -1, H, d).transpose(1, 2)
+    qh = rope(q.reshape(B, T, H, d).transpose(1, 2), idx[W:], base).reshape(B, G, H // G, T, d)
+    kh = rope(keys.reshape(B, -1, G, d).transpose(1, 2), idx, base).unsqueeze(2)   # [B, G, 1, W + T, d]
+    vh = vals.reshape(B, -1, G, d).transpose(1, 2).unsqueeze(2)
     with torch.autocast(device_type=q.device.type, enabled=False):
-        att = (qh.float() @ kh.float().transpose(-1, -2)) / math.sqrt(d)      # [B, H, T, W + T]
+        att = (qh.float() @ kh.float().transpose(-1, -2)) / math.sqrt(d)      # [B, G, H/G, T, W + T]
         r = torch.arange(T, device=q.device)[:, None]
         a = torch.arange(keys.shape[1], device=q.device)[None, :]
         band = (a <= r + W) & (a >= r)
         real = a[None] >= (W - pos.to(q.device).long())[:, None, None]         # [B, 1, W + T]
         mask = band[None] & real
-        y = att.masked_fill(~mask.unsqueeze(1), float("-inf")).softmax(-1) @ vh.float()
-    return y.transpose(1, 2).reshape(B, T, D)
+        y = att.masked_fill(~mask[:, None, None], float("-inf")).softmax(-1) @ vh.float()
+    return y.reshape(B, H, T, d).transpose(1, 2).reshape(B, T, D)
 
 class HeadSplit(nn.Module):
     """A layer whose heads are split: n_head - local_heads recurrent heads (Flow-Attention or the

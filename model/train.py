@@ -80,6 +80,32 @@ def lr_at(step, total, peak, warmup, time_frac=0.0):
     return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * p)))
 
 
+def load_init(lm, path):
+    """Copy another run's weights into lm. A local layer with fewer key/value heads than the
+    source's gets each shared head as the mean of the source heads it replaces (the mean-pooling
+    of GQA uptraining), so a run can widen its window at the same state size without starting
+    over. Returns what to record: the source and its training."""
+    src = torch.load(path, map_location="cpu")
+    weights = src.get("model", src)
+    own = lm.state_dict()
+    assert set(weights) == set(own), f"{path}: its parameters differ from this model's"
+    d = lm.cfg.d_head
+    for name, w in weights.items():
+        target = own[name]
+        if w.shape != target.shape and name.endswith("qkv.weight"):
+            inner = (w.shape[0]) // 3
+            q, k, v = w.split(inner)
+            groups = (target.shape[0] - inner) // 2 // d
+            pool = lambda x: x.reshape(groups, -1, d, x.shape[-1]).mean(1).reshape(groups * d, -1)   # noqa: E731
+            w = torch.cat([q, pool(k), pool(v)])
+        assert w.shape == target.shape, f"{path}: {name} is {tuple(w.shape)}, this model's {tuple(target.shape)}"
+        own[name] = w.to(target.dtype)
+    lm.load_state_dict(own)
+    before = src.get("training", {})
+    return {"init_from": os.path.basename(path), "init_tokens": before.get("tokens", 0),
+            "init_minutes": before.get("minutes", 0)}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--arch", default="flowformer")
@@ -92,6 +118,7 @@ def main():
     ap.add_argument("--local-layers", default="", help="comma-separated layers with sliding-window attention")
     ap.add_argument("--local-heads", type=int, default=0, help="sliding-window heads in every recurrent layer")
     ap.add_argument("--window", type=int, default=64)
+    ap.add_argument("--local-kv-heads", type=int, default=0, help="key/value heads of a local layer (0: one per query head)")
     ap.add_argument("--flow-half-lives", default="", help="comma-separated, one per head (0: no decay)")
     ap.add_argument("--seq", type=int, default=2048, help="tokens per window (the state carries across windows)")
     ap.add_argument("--batch", type=int, default=32, help="rows per GPU")
@@ -103,6 +130,7 @@ def main():
     ap.add_argument("--data", default="/tmp/data")
     ap.add_argument("--out", default="/tmp/runs/default")
     ap.add_argument("--resume")
+    ap.add_argument("--init", help="start from another run's weights (continued training; fresh optimizer)")
     ap.add_argument("--compile", action="store_true")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--probe", type=int, default=0, help="time this many steps on random tokens, print tokens/s, exit")
@@ -122,6 +150,7 @@ def main():
 
     cfg = Config(arch=a.arch, d_model=a.d_model, n_layer=a.layers, n_head=a.heads, block_size=a.block,
                  delta_feature=a.delta_feature, dpfp_nu=a.dpfp_nu, window=a.window, local_heads=a.local_heads,
+                 local_kv_heads=a.local_kv_heads,
                  local_layers=tuple(int(i) for i in a.local_layers.split(",") if i != ""),
                  flow_half_lives=tuple(float(h) for h in a.flow_half_lives.split(",") if h != ""))
     lm = LM(cfg).to(device)
@@ -142,6 +171,9 @@ def main():
         total_steps, a.save_minutes, a.resume = a.probe + 3, 1e9, None
     step, trained_tokens, elapsed_before = 0, 0, 0.0
     state = lm.init_state(a.batch, device) if stateful else None
+    init_info = {}
+    if a.init and not (a.resume and os.path.exists(a.resume)):
+        init_info = load_init(lm, a.init)
     if a.resume and os.path.exists(a.resume):
         ck = torch.load(a.resume, map_location=device)
         lm.load_state_dict(ck["model"])
@@ -176,7 +208,8 @@ def main():
         ck = {"model": lm.state_dict(), "optimizer": opt.state_dict(), "config": cfg.to_dict(), "step": step,
               "tokens": trained_tokens, "elapsed": elapsed_before + time.time() - t0, "rows": all_rows,
               "training": {"tokens": trained_tokens, "steps": step, "seq": a.seq, "batch": a.batch * world,
-                           "lr": a.lr, "gpus": world, "minutes": (elapsed_before + time.time() - t0) / 60}}
+                           "lr": a.lr, "gpus": world, "minutes": (elapsed_before + time.time() - t0) / 60,
+                           **init_info}}
         if stateful:
             ck["state"] = {k: v.cpu() for k, v in state.items()}
         torch.save(ck, os.path.join(a.out, "ckpt.pt.tmp"))

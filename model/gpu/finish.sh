@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # On the GPU machine, after train_all.sh: the evaluation (one process per model, spread over the
 # GPUs, then one table), loss plot and logs in $OUT/results.tar.xz, and the float16 weights of
-# the models to ship, split under 16 MiB: $OUT/NAME.weights.pt.NN
-#   bash model/gpu/finish.sh [evaluate.py options]
+# the models to ship (SHIP="name ...", else the Flowformer and the better delta-rule run), split
+# under 16 MiB: $OUT/NAME.weights.pt.NN
+#   [SHIP="a b"] bash model/gpu/finish.sh [evaluate.py options]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PYTHONUNBUFFERED=1
@@ -18,12 +19,12 @@ done
 wait || true
 python3 evaluate.py --merge /tmp/eval/*.json --out /tmp/eval/eval.md
 python3 plot_loss.py --out /tmp/eval/loss.svg /tmp/runs/*/loss.csv || true
-# the delta-rule variant to ship: the better of the two by long-file bits per byte
+# the delta-rule variant to ship (when SHIP does not say): the better of the two by long-file bits per byte
 best_delta=$(python3 -c "
 import json; rows = {r['model']: r for f in ['deltanet', 'deltanet-dpfp'] for r in json.load(open(f'/tmp/eval/{f}.json'))}
 print(min(rows, key=lambda n: rows[n]['val_long_bpb']))" 2>/dev/null || echo deltanet)
 echo "delta-rule model to ship: $best_delta"
-for n in flowformer $best_delta; do
+for n in ${SHIP:-flowformer $best_delta}; do
   python3 - "$n" <<'PY'
 import sys, torch
 n = sys.argv[1]

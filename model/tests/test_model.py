@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from model import LM, Config, flow_attention, delta_rule_chunked, unit_lower_inverse, dpfp, local_attention, \
+    local_attention_direct, \
     decayed_flow_attention
 
 torch.manual_seed(0)
@@ -81,24 +82,30 @@ def naive_local(q, k, v, W, base=10000.0):
 
 # ---------------------------------------------------------------- mixer cores vs naive
 
-@pytest.mark.parametrize("T,W,before", [(1, 4, 0), (23, 4, 0), (19, 8, 3), (30, 8, 11)])
-def test_local_attention_matches_naive(T, W, before):
-    """A chunk of T tokens after `before` tokens whose keys sit in the cache."""
+@pytest.mark.parametrize("T,W,before,G", [(1, 4, 0, 2), (23, 4, 0, 2), (19, 8, 3, 2), (30, 8, 11, 2), (30, 8, 11, 1),
+                                          (9, 4, 2, 1)])
+def test_local_attention_matches_naive(T, W, before, G):
+    """A chunk of T tokens after `before` tokens whose keys sit in the cache; G key/value heads
+    (G < H: query heads share them in groups)."""
     B, H, d = 2, 2, 8
     D = H * d
     full = before + T
-    q, k, v = (torch.randn(B, full, D) for _ in range(3))
-    cache_k = torch.zeros(B, W, D); cache_v = torch.zeros(B, W, D)
+    q = torch.randn(B, full, D)
+    k, v = (torch.randn(B, full, G * d) for _ in range(2))
+    cache_k = torch.zeros(B, W, G * d); cache_v = torch.zeros(B, W, G * d)
     n = min(before, W)
     if n:
         cache_k[:, W - n:] = k[:, before - n:before]; cache_v[:, W - n:] = v[:, before - n:before]
     keys = torch.cat([cache_k, k[:, before:]], 1); vals = torch.cat([cache_v, v[:, before:]], 1)
-    y = local_attention(q[:, before:], keys, vals, torch.full((B,), float(before)), H, W, 10000.0)
-    for b in range(B):
-        for h in range(H):
-            sl = slice(h * d, (h + 1) * d)
-            ref = naive_local(q[b, :, sl].double(), k[b, :, sl].double(), v[b, :, sl].double(), W)
-            assert rel_err(y[b, :, sl], ref[before:]) < 1e-5
+    for attend in (local_attention, local_attention_direct):
+        y = attend(q[:, before:], keys, vals, torch.full((B,), float(before)), H, W, 10000.0)
+        for b in range(B):
+            for h in range(H):
+                sl = slice(h * d, (h + 1) * d)
+                g = h // (H // G)
+                kv = slice(g * d, (g + 1) * d)
+                ref = naive_local(q[b, :, sl].double(), k[b, :, kv].double(), v[b, :, kv].double(), W)
+                assert rel_err(y[b, :, sl], ref[before:]) < 1e-5, attend.__name__
 
 
 @pytest.mark.parametrize("T,block", [(1, 8), (37, 8), (100, 16), (64, 64)])
@@ -185,11 +192,14 @@ CONFIGS = [
     Config(arch="flowformer", vocab_size=97, d_model=32, n_layer=2, n_head=4, block_size=8, local_heads=2, window=8,
            flow_half_lives=(5.0, 0.0)),
     Config(arch="deltanet", vocab_size=97, d_model=32, n_layer=2, n_head=4, block_size=8, local_heads=1, window=4),
+    Config(arch="flowformer", vocab_size=97, d_model=32, n_layer=3, n_head=4, block_size=8, local_layers=(1,), window=16,
+           local_kv_heads=1),
 ]
 
 
-@pytest.mark.parametrize("extra", [{}, {"flow_half_lives": (4.0, 0.0, 16.0, 0.0)}, {"local_heads": 2, "flow_half_lives": (4.0, 0.0)}],
-                         ids=["plain", "decayed", "split-heads"])
+@pytest.mark.parametrize("extra", [{}, {"flow_half_lives": (4.0, 0.0, 16.0, 0.0)}, {"local_heads": 2, "flow_half_lives": (4.0, 0.0)},
+                                   {"local_kv_heads": 1, "window": 16}],
+                         ids=["plain", "decayed", "split-heads", "shared-kv"])
 def test_inference_graph_form_equals_training_form(extra):
     """graph_form (the exported graph: one unpadded block, direct local attention) computes
     what the blocked training form computes, chunk by chunk with the state carried."""
@@ -220,7 +230,7 @@ def run_in_pieces(lm, tokens, cuts):
     return outs, state
 
 
-@pytest.mark.parametrize("cfg", CONFIGS, ids=lambda c: f"{c.arch}-{c.delta_feature}-local{list(c.local_layers)}-decay{list(c.flow_half_lives)}-lh{c.local_heads}")
+@pytest.mark.parametrize("cfg", CONFIGS, ids=lambda c: f"{c.arch}-{c.delta_feature}-local{list(c.local_layers)}-decay{list(c.flow_half_lives)}-lh{c.local_heads}-kv{c.local_kv_heads}-w{c.window}")
 def test_chunked_equals_recurrent_equals_random_splits(cfg):
     torch.manual_seed(1)
     lm = LM(cfg).eval()
