@@ -90,7 +90,7 @@ async function modelLevel(a: Args, tokens: Int32Array): Promise<ModelLevel> {
       const mt = (T * 1000) / mod.msPerRun, ct = (T * 1000) / ref.msPerRun;
       prefill.push({ T, modelTokPerS: mt, chainTokPerS: ct, ratio: mt / ct });
       const [all1, one1] = r.stats.bulkRuns;
-      log(`prefill T=${T}: model ${mt.toFixed(0)} tokens/s, matmul chain ${ct.toFixed(0)} tokens/s (CPU runs on all threads / one thread: ${all1 - all0} / ${one1 - one0})`);
+      log(`prefill T=${T}: model ${mt.toFixed(0)} tokens/s, matmul chain ${ct.toFixed(0)} tokens/s (${r.provider === 'cuda' ? 'runs on the GPU / the CPU' : 'CPU runs on all threads / one thread'}: ${all1 - all0} / ${one1 - one0})`);
     }
     let state: Float32Array = new Float32Array(m.manifest.stateSize);
     const dec = await timeRuns(async (i) => { state = (await r.run(tokens.subarray(i % tokens.length, i % tokens.length + 1), state)).state; }, 200, 2000, 5);

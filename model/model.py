@@ -573,6 +573,7 @@ class LocalAttention(nn.Module):
         G = cfg.local_kv_heads or cfg.n_head
         assert cfg.n_head % G == 0, "local_kv_heads must divide the query heads"
         self.kv_width = G * cfg.d_head
+        self.query_block = None      # the blocked form's query block (None: the window; see local_attention)
         self.qkv = nn.Linear(D, I + 2 * self.kv_width, bias=False)
         self.out = nn.Linear(I, D, bias=False)
 
@@ -587,40 +588,46 @@ class LocalAttention(nn.Module):
         keys = torch.cat([st["k"].to(k.dtype), k], dim=1)               # [B, W + T, D]
         vals = torch.cat([st["v"].to(v.dtype), v], dim=1)
         new = {"k": keys[:, T:].float(), "v": vals[:, T:].float()}
-        attend = local_attention_direct if cfg.graph_form else local_attention
-        y = attend(q, keys, vals, pos, H, W, cfg.rope_base)
+        if cfg.graph_form:
+            y = local_attention_direct(q, keys, vals, pos, H, W, cfg.rope_base)
+        else:
+            y = local_attention(q, keys, vals, pos, H, W, cfg.rope_base, self.query_block)
         return self.out(y.type_as(x)), new, None
 
 
-def local_attention(q, keys, vals, pos, H, W, base):
+def local_attention(q, keys, vals, pos, H, W, base, block=None):
     """q [B, T, H d]; keys, vals [B, W + T, G d] (the cached W, then the chunk's; G key/value heads,
     each shared by H / G consecutive query heads); pos [B] tokens before the chunk (cache slots for
-    tokens before the file start are masked). Query blocks of W tokens attend to their own and the
-    previous key block: O(T W), not O(T^2)."""
+    tokens before the file start are masked). Query blocks of `block` tokens (default W; it must
+    divide W) attend to the W + block keys that end with their own block: O(T (W + block)), not
+    O(T^2). Training uses block = W (few large blocks); reading a long window on the CPU, a small
+    block (fewer keys per query, less padding of a short chunk)."""
+    b = block or W
+    assert W % b == 0, "the query block must divide the window"
     B, T, D = q.shape
     d = D // H
     G = keys.shape[-1] // d
-    qp = pad_time(q, W, 1)
-    n = qp.shape[1] // W
-    kp, vp = pad_time(keys, W, 1), pad_time(vals, W, 1)                 # [B, (n + 1) W, G d]
+    qp = pad_time(q, b, 1)
+    n = qp.shape[1] // b
+    kp, vp = pad_time(keys, b, 1), pad_time(vals, b, 1)                 # [B, W + n b, G d]
     idx = torch.arange(kp.shape[1], device=q.device, dtype=torch.float32)
-    heads = lambda t, L, h: t.reshape(B, L, h, d).transpose(1, 2)       # noqa: E731
-    qh = rope(heads(qp, n * W, H), idx[W:], base).reshape(B, G, H // G, n, W, d)
-    kh = rope(heads(kp, (n + 1) * W, G), idx, base).reshape(B, G, 1, n + 1, W, d)
-    vh = heads(vp, (n + 1) * W, G).reshape(B, G, 1, n + 1, W, d)
-    kw = torch.cat([kh[:, :, :, :-1], kh[:, :, :, 1:]], dim=4)          # [B, G, 1, n, 2W, d]
-    vw = torch.cat([vh[:, :, :, :-1], vh[:, :, :, 1:]], dim=4)
+    L = W + b                                                           # keys per query block
+    span = (torch.arange(n, device=q.device)[:, None] * b + torch.arange(L, device=q.device)[None, :])   # [n, L]
+    heads = lambda t, S, h: t.reshape(B, S, h, d).transpose(1, 2)       # noqa: E731
+    qh = rope(heads(qp, n * b, H), idx[W:], base).reshape(B, G, H // G, n, b, d)
+    kh = rope(heads(kp, W + n * b, G), idx, base)                       # [B, G, W + n b, d]
+    kw = kh[:, :, span.reshape(-1)].reshape(B, G, 1, n, L, d)
+    vw = heads(vp, W + n * b, G)[:, :, span.reshape(-1)].reshape(B, G, 1, n, L, d)
     with torch.autocast(device_type=q.device.type, enabled=False):
-        att = (qh.float() @ kw.float().transpose(-1, -2)) / math.sqrt(d)   # [B, G, H/G, n, W, 2W]
-        r = torch.arange(W, device=q.device)[:, None]
-        c = torch.arange(2 * W, device=q.device)[None, :]
+        att = (qh.float() @ kw.float().transpose(-1, -2)) / math.sqrt(d)   # [B, G, H/G, n, b, L]
+        r = torch.arange(b, device=q.device)[:, None]
+        c = torch.arange(L, device=q.device)[None, :]
         band = (c <= r + W) & (c >= r)                                  # key within W before the query
-        key_abs = torch.arange(n, device=q.device)[:, None] * W + c      # [n, 2W] index into keys
-        real = key_abs[None] >= (W - pos.to(q.device).long())[:, None, None]   # [B, n, 2W]
-        mask = band[None, None] & real[:, :, None, :]                   # [B, n, W, 2W]
+        real = span[None] >= (W - pos.to(q.device).long())[:, None, None]      # [B, n, L]
+        mask = band[None, None] & real[:, :, None, :]                   # [B, n, b, L]
         att = att.masked_fill(~mask[:, None, None], float("-inf")).softmax(-1)
-        y = att @ vw.float()                                            # [B, G, H/G, n, W, d]
-    y = y.reshape(B, H, n * W, d)[:, :, :T]
+        y = att @ vw.float()                                            # [B, G, H/G, n, b, d]
+    y = y.reshape(B, H, n * b, d)[:, :, :T]
     return y.transpose(1, 2).reshape(B, T, D)
 
 def local_attention_direct(q, keys, vals, pos, H, W, base):

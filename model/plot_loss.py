@@ -2,6 +2,8 @@
 
 SVG written by hand so plotting needs nothing beyond Python (CI's machine has no matplotlib).
   python3 plot_loss.py --out loss.svg runs/a/loss.csv runs/b/loss.csv ...
+A run continued from another's weights (train.py --init) starts where that one ended:
+PATH@M shifts its curve by M million tokens.
 """
 import argparse
 import csv
@@ -16,9 +18,10 @@ def smooth(values, k=10):
     return [sum(values[max(0, i - k):i + 1]) / len(values[max(0, i - k):i + 1]) for i in range(len(values))]
 
 
-def read(path):
+def read(arg):
+    path, _, offset = arg.partition("@")
     rows = list(csv.DictReader(open(path)))
-    return [int(r["tokens"]) / 1e6 for r in rows], smooth([float(r["loss"]) for r in rows])
+    return [int(r["tokens"]) / 1e6 + float(offset or 0) for r in rows], smooth([float(r["loss"]) for r in rows])
 
 
 def svg(curves, title, y_top):
@@ -56,7 +59,7 @@ def main():
     ap.add_argument("--y-top", type=float, default=7.0)
     ap.add_argument("csvs", nargs="+")
     a = ap.parse_args()
-    curves = [(os.path.basename(os.path.dirname(p)), *read(p)) for p in a.csvs]
+    curves = [(os.path.basename(os.path.dirname(p.partition("@")[0])), *read(p)) for p in a.csvs]
     curves = [c for c in curves if c[1]]
     with open(a.out, "w") as f:
         f.write(svg(curves, a.title, a.y_top))

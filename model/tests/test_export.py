@@ -57,3 +57,27 @@ def test_fresh_export_reproduces_committed_fixture(arch, tmp_path):
         np.testing.assert_allclose(dec(a["logits"]), dec(b["logits"]), rtol=1e-5, atol=1e-6)
         np.testing.assert_allclose(dec(a["state_out"]), dec(b["state_out"]), rtol=1e-5, atol=1e-6)
         np.testing.assert_allclose(a["surprisal"], b["surprisal"], rtol=1e-5)
+
+
+@pytest.mark.parametrize("extra", [{}, {"window": 32, "local_kv_heads": 1}], ids=["window-8", "window-32-shared-kv"])
+def test_reading_form_computes_the_blocked_form(extra):
+    """export.reading_form (the long CPU graph's form: grouped Conv, small query blocks for a
+    long window) gives the blocked form's outputs, chunk by chunk with the state carried."""
+    import torch
+    from model import LM, Config
+    torch.manual_seed(5)
+    cfg = Config.from_dict(dict(Config(arch="flowformer", vocab_size=97, d_model=32, n_layer=3, n_head=4, block_size=8,
+                                       local_layers=(1,), window=8).to_dict(), **extra))
+    lm = LM(cfg).eval()
+    reading = export.reading_form(export.blocked_model(lm))
+    if cfg.window > cfg.block_size:
+        assert reading.blocks[1].mixer.query_block == cfg.block_size
+    tokens = torch.randint(0, 97, (2, 90))
+    with torch.no_grad():
+        sa, sb = lm.init_state(2), reading.init_state(2)
+        for a, b in ((0, 1), (1, 40), (40, 41), (41, 90)):
+            la, sa, ia, ua = lm.score_chunk(tokens[:, a:b], sa)
+            lb, sb, ib, ub = reading.score_chunk(tokens[:, a:b], sb)
+            pairs = [(la, lb), (ia, ib), (ua, ub)] + [(sa[k], sb[k]) for k in sa]
+            for x, y in pairs:
+                assert (x - y).abs().max() <= 1e-5 * (1 + x.abs().max())

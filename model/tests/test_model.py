@@ -97,15 +97,19 @@ def test_local_attention_matches_naive(T, W, before, G):
     if n:
         cache_k[:, W - n:] = k[:, before - n:before]; cache_v[:, W - n:] = v[:, before - n:before]
     keys = torch.cat([cache_k, k[:, before:]], 1); vals = torch.cat([cache_v, v[:, before:]], 1)
-    for attend in (local_attention, local_attention_direct):
-        y = attend(q[:, before:], keys, vals, torch.full((B,), float(before)), H, W, 10000.0)
+    pos = torch.full((B,), float(before))
+    forms = {"blocked": lambda: local_attention(q[:, before:], keys, vals, pos, H, W, 10000.0),
+             "blocked, query block W/4": lambda: local_attention(q[:, before:], keys, vals, pos, H, W, 10000.0, W // 4),
+             "direct": lambda: local_attention_direct(q[:, before:], keys, vals, pos, H, W, 10000.0)}
+    for form, attend in forms.items():
+        y = attend()
         for b in range(B):
             for h in range(H):
                 sl = slice(h * d, (h + 1) * d)
                 g = h // (H // G)
                 kv = slice(g * d, (g + 1) * d)
                 ref = naive_local(q[b, :, sl].double(), k[b, :, kv].double(), v[b, :, kv].double(), W)
-                assert rel_err(y[b, :, sl], ref[before:]) < 1e-5, attend.__name__
+                assert rel_err(y[b, :, sl], ref[before:]) < 1e-5, form
 
 
 @pytest.mark.parametrize("T,block", [(1, 8), (37, 8), (100, 16), (64, 64)])

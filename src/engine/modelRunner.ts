@@ -29,8 +29,8 @@ export interface RunnerOptions {
   cudaLibDir?: string;
   threads?: number;
   /**
-   * Runs of at least this many tokens are bulk runs (default 32): on the GPU when there is one,
-   * else on the CPU with all threads; shorter ones run on one CPU thread.
+   * Runs of at least this many tokens are bulk runs (default 32): on the GPU or the CPU's
+   * threads, whichever has been faster lately; shorter ones run on one CPU thread.
    */
   gpuMinTokens?: number;
   /**
@@ -44,7 +44,8 @@ export interface RunnerOptions {
 
 export interface RunnerStats {
   runs: number; tokens: number; ms: number;
-  /** Bulk CPU runs on all threads and on one thread. */
+  /** Bulk runs on the first and the second choice: the GPU and the CPU (all threads), or on
+   * the CPU only all threads and one thread. */
   bulkRuns: [number, number];
 }
 
@@ -108,6 +109,11 @@ export class ModelRunner {
     private readonly gpu: InferenceSession | undefined,
     readonly providerNote: string | undefined,
   ) {}
+
+  /** The two sessions a bulk run can go to: the GPU and the CPU's threads, or all threads and one. */
+  private get bulkChoices(): [InferenceSession, InferenceSession] {
+    return this.gpu ? [this.gpu, this.cpu] : [this.cpu, this.cpuBulkOne];
+  }
 
   get provider(): 'cuda' | 'cpu' {
     return this.gpu ? 'cuda' : 'cpu';
@@ -183,9 +189,13 @@ export class ModelRunner {
 
   private async runOne(tokens: Int32Array, state: Float32Array): Promise<RunOutput> {
     const small = tokens.length < this.bulkMinTokens;
-    const chooser = !small && !this.gpu && this.cpuBulkOne !== this.cpu ? this.chooserFor(tokens.length) : undefined;
+    // a bulk run goes to the faster of two by recent measurements: the GPU or the CPU's threads
+    // (ONNX Runtime's per-run cost on the GPU can outweigh its speed), or on the CPU only all
+    // threads or one (another process may hold a core)
+    const [first, second] = this.bulkChoices;
+    const chooser = !small && first !== second ? this.chooserFor(tokens.length) : undefined;
     const choice = chooser?.pick();
-    const session = small ? this.cpuSmall : choice === 1 ? this.cpuBulkOne : this.gpu ?? this.cpu;
+    const session = small ? this.cpuSmall : choice === 1 ? second : first;
     const t0 = performance.now();
     const r = await session.run(feeds(this.loaded, tokens, state));
     const ms = performance.now() - t0;
