@@ -42,6 +42,9 @@ describe('engine process (EngineClient)', function () {
   it('cancels across the process boundary', async () => {
     const c = await EngineClient.start({ modelDir: TINY[0], provider: 'cpu', threads: 2 });
     await c.openDocument('doc', 2, sampleSource().slice(0, 3000));
+    // warm first (sessions, the prefix's state), so that 150 ms surely falls inside the
+    // generation: cold, on a loaded machine, the cancel could come before the first token
+    await c.complete(req(1000, { maxTokens: 2, suffixLines: 0 }), 'warm');
     const p = c.complete(req(1000, { maxTokens: 1_000_000, suffixLines: 0 }), 'x1');
     setTimeout(() => void c.cancel('x1'), 150);
     const r = await p;
