@@ -4,7 +4,8 @@
 // run by part of the model and by op type. The profiler adds a little per node, so use it to
 // see shares, and bench/graphSpeed.js for speeds.
 //
-//   node bench/graphProfile.js models/flowformer model-int8-long.onnx --T 1024 [--runs 10] [--threads 2] [--top 25]
+//   node bench/graphProfile.js models/flowformer model-int8-long.onnx --T 1024 [--runs 10] [--threads 2] [--top 25] [--nodes 0]
+// (--nodes N: also the N costliest single nodes, by name)
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
@@ -12,16 +13,17 @@ const ort = require(path.join(__dirname, '..', 'node_modules', 'onnxruntime-node
 
 function args() {
   const a = process.argv.slice(2);
-  const o = { dir: undefined, graph: undefined, T: 1024, runs: 10, threads: 2, top: 25 };
+  const o = { dir: undefined, graph: undefined, T: 1024, runs: 10, threads: 2, top: 25, nodes: 0 };
   for (let i = 0; i < a.length; i++) {
     if (a[i] === '--T') o.T = Number(a[++i]);
     else if (a[i] === '--runs') o.runs = Number(a[++i]);
     else if (a[i] === '--threads') o.threads = Number(a[++i]);
     else if (a[i] === '--top') o.top = Number(a[++i]);
+    else if (a[i] === '--nodes') o.nodes = Number(a[++i]);
     else if (!o.dir) o.dir = a[i];
     else o.graph = a[i];
   }
-  if (!o.dir || !o.graph) { console.error('usage: node bench/graphProfile.js MODEL_FOLDER GRAPH [--T 1024] [--runs 10] [--threads 2] [--top 25]'); process.exit(2); }
+  if (!o.dir || !o.graph) { console.error('usage: node bench/graphProfile.js MODEL_FOLDER GRAPH [--T 1024] [--runs 10] [--threads 2] [--top 25] [--nodes 0]'); process.exit(2); }
   return o;
 }
 
@@ -55,7 +57,7 @@ function part(name) {
   if (!file) throw new Error('no profile written');
   const events = JSON.parse(fs.readFileSync(file, 'utf8'));
   fs.rmSync(file);
-  const byPart = new Map(), byOp = new Map();
+  const byPart = new Map(), byOp = new Map(), byNode = new Map();
   let runs = 0, total = 0;
   for (const e of events) {
     if (e.cat === 'Session' && e.name === 'model_run') runs++;
@@ -66,6 +68,7 @@ function part(name) {
     const k = byOp.get(op) ?? { us: 0, n: 0 };
     k.us += e.dur; k.n++;
     byOp.set(op, k);
+    byNode.set(`${name} (${op})`, (byNode.get(`${name} (${op})`) ?? 0) + e.dur);
   }
   const ms = (us) => (us / runs / 1000).toFixed(2);
   const pct = (us) => `${(100 * us / total).toFixed(1)}%`;
@@ -74,4 +77,8 @@ function part(name) {
   for (const [k, us] of [...byPart].sort((a, b) => b[1] - a[1])) console.log(`| ${k} | ${ms(us)} | ${pct(us)} |`);
   console.log('\n| op | ms per run | share | nodes per run |\n|---|---:|---:|---:|');
   for (const [k, v] of [...byOp].sort((a, b) => b[1].us - a[1].us).slice(0, o.top)) console.log(`| ${k} | ${ms(v.us)} | ${pct(v.us)} | ${Math.round(v.n / runs)} |`);
+  if (o.nodes > 0) {
+    console.log('\n| node | ms per run | share |\n|---|---:|---:|');
+    for (const [k, us] of [...byNode].sort((a, b) => b[1] - a[1]).slice(0, o.nodes)) console.log(`| ${k} | ${ms(us)} | ${pct(us)} |`);
+  }
 })().catch((e) => { console.error(e); process.exit(1); });
