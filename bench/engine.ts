@@ -93,9 +93,11 @@ async function modelLevel(a: Args, tokens: Int32Array): Promise<ModelLevel> {
       log(`prefill T=${T}: model ${mt.toFixed(0)} tokens/s, matmul chain ${ct.toFixed(0)} tokens/s (${r.provider === 'cuda' ? 'runs on the GPU / the CPU' : 'CPU runs on all threads / one thread'}: ${all1 - all0} / ${one1 - one0})`);
     }
     let state: Float32Array = new Float32Array(m.manifest.stateSize);
+    const [cpu0, gpu0] = r.stats.smallRuns;
     const dec = await timeRuns(async (i) => { state = (await r.run(tokens.subarray(i % tokens.length, i % tokens.length + 1), state)).state; }, 200, 2000, 5);
     const cdec = await timeRuns(() => chain.run(x, 1), 200, 2000, 5);
-    log(`decode: model ${dec.msPerRun.toFixed(3)} ms/token, matmul chain ${cdec.msPerRun.toFixed(3)} ms`);
+    const where = r.provider === 'cuda' ? ` (runs on the CPU / the GPU: ${r.stats.smallRuns[0] - cpu0} / ${r.stats.smallRuns[1] - gpu0})` : '';
+    log(`decode: model ${dec.msPerRun.toFixed(3)} ms/token, matmul chain ${cdec.msPerRun.toFixed(3)} ms${where}`);
     return { prefill, decodeMs: dec.msPerRun, chainDecodeMs: cdec.msPerRun, chain: chain.info, runnerProvider: r.provider };
   } finally {
     await chain.dispose();

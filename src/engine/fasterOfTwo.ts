@@ -23,7 +23,11 @@ export class FasterOfTwo {
     this.picks++;
     if (Number.isNaN(this.cost[0])) return 0;
     if (Number.isNaN(this.cost[1])) return 1;
-    return this.picks % this.exploreEvery === 0 ? (1 - this.best) as 0 | 1 : this.best;
+    // a choice k times slower is tried k times less often, so trying it costs about the same
+    // share of the time however slow it is (a GPU's single-token run can be 8x a CPU's)
+    const ratio = Math.max(this.cost[0], this.cost[1]) / Math.min(this.cost[0], this.cost[1]);
+    const every = Math.min(this.exploreEvery * 16, Math.max(this.exploreEvery, Math.round(this.exploreEvery * ratio)));
+    return this.picks % every === 0 ? (1 - this.best) as 0 | 1 : this.best;
   }
 
   /** Records that `choice` took `ms` for `units` of work. */

@@ -30,7 +30,8 @@ export interface RunnerOptions {
   threads?: number;
   /**
    * Runs of at least this many tokens are bulk runs (default 32): on the GPU or the CPU's
-   * threads, whichever has been faster lately; shorter ones run on one CPU thread.
+   * threads, whichever has been faster lately; shorter ones on one CPU thread or the GPU, the
+   * same way.
    */
   gpuMinTokens?: number;
   /**
@@ -47,6 +48,8 @@ export interface RunnerStats {
   /** Bulk runs on the first and the second choice: the GPU and the CPU (all threads), or on
    * the CPU only all threads and one thread. */
   bulkRuns: [number, number];
+  /** Short runs (decoding) on one CPU thread and on the GPU (counted only when there is one). */
+  smallRuns: [number, number];
 }
 
 function sessionOptions(threads: number, providers: string[]): InferenceSession.SessionOptions {
@@ -87,12 +90,12 @@ function checkGraph(session: InferenceSession, m: Manifest, file: string): void 
 }
 
 export class ModelRunner {
-  readonly stats: RunnerStats = { runs: 0, tokens: 0, ms: 0, bulkRuns: [0, 0] };
+  readonly stats: RunnerStats = { runs: 0, tokens: 0, ms: 0, bulkRuns: [0, 0], smallRuns: [0, 0] };
   /**
-   * Bulk CPU runs: 0 = the all-threads session, 1 = the one-thread session; one chooser per
+   * Which of a run's two sessions (choicesFor) is faster: one chooser per kind of run and
    * power-of-two run length, because the cost per token depends on the length too.
    */
-  readonly bulkChoice = new Map<number, FasterOfTwo>();
+  private readonly choosers = new Map<string, FasterOfTwo>();
 
   private constructor(
     readonly manifest: Manifest,
@@ -110,8 +113,13 @@ export class ModelRunner {
     readonly providerNote: string | undefined,
   ) {}
 
-  /** The two sessions a bulk run can go to: the GPU and the CPU's threads, or all threads and one. */
-  private get bulkChoices(): [InferenceSession, InferenceSession] {
+  /**
+   * The two sessions a run can go to, the usual one first (the same one twice: no choice). Bulk
+   * runs: the GPU and the CPU's threads, or on the CPU only all threads and one; short runs: one
+   * CPU thread and the GPU.
+   */
+  private choicesFor(small: boolean): [InferenceSession, InferenceSession] {
+    if (small) return [this.cpuSmall, this.gpu ?? this.cpuSmall];
     return this.gpu ? [this.gpu, this.cpu] : [this.cpu, this.cpuBulkOne];
   }
 
@@ -188,18 +196,17 @@ export class ModelRunner {
   }
 
   private async runOne(tokens: Int32Array, state: Float32Array): Promise<RunOutput> {
+    // a run goes to the faster of its two sessions by recent measurements (ONNX Runtime's per-run
+    // cost on the GPU can outweigh its speed; another process may hold a core)
     const small = tokens.length < this.bulkMinTokens;
-    // a bulk run goes to the faster of two by recent measurements: the GPU or the CPU's threads
-    // (ONNX Runtime's per-run cost on the GPU can outweigh its speed), or on the CPU only all
-    // threads or one (another process may hold a core)
-    const [first, second] = this.bulkChoices;
-    const chooser = !small && first !== second ? this.chooserFor(tokens.length) : undefined;
-    const choice = chooser?.pick();
-    const session = small ? this.cpuSmall : choice === 1 ? second : first;
+    const [first, second] = this.choicesFor(small);
+    const chooser = first !== second ? this.chooserFor(small, tokens.length) : undefined;
+    const choice = chooser?.pick() ?? 0;
+    const session = choice === 1 ? second : first;
     const t0 = performance.now();
     const r = await session.run(feeds(this.loaded, tokens, state));
     const ms = performance.now() - t0;
-    if (chooser && choice !== undefined) { chooser.record(choice, ms, tokens.length); this.stats.bulkRuns[choice]++; }
+    if (chooser) { chooser.record(choice, ms, tokens.length); (small ? this.stats.smallRuns : this.stats.bulkRuns)[choice]++; }
     this.stats.ms += ms;
     this.stats.runs++;
     this.stats.tokens += tokens.length;
@@ -211,10 +218,10 @@ export class ModelRunner {
     };
   }
 
-  private chooserFor(tokens: number): FasterOfTwo {
-    const bucket = Math.floor(Math.log2(tokens));
-    let c = this.bulkChoice.get(bucket);
-    if (!c) { c = new FasterOfTwo(16, 0.5); this.bulkChoice.set(bucket, c); }
+  private chooserFor(small: boolean, tokens: number): FasterOfTwo {
+    const bucket = `${small ? 'small' : 'bulk'} ${Math.floor(Math.log2(tokens))}`;
+    let c = this.choosers.get(bucket);
+    if (!c) { c = new FasterOfTwo(16, 0.5); this.choosers.set(bucket, c); }
     return c;
   }
 

@@ -1,5 +1,6 @@
 // The runner's CPU sessions: bulk runs go to whichever of all-threads / one-thread has been
-// faster lately (trying the other now and then), and every session gives the same numbers.
+// faster lately (trying the other now and then, the less often the slower it is), and every
+// session gives the same numbers.
 import * as assert from 'assert';
 import { FasterOfTwo } from '../../src/engine/fasterOfTwo';
 import { loadModel } from '../../src/engine/modelFolder';
@@ -8,21 +9,24 @@ import { maxRelDiff, TINY } from './helpers';
 describe('CPU sessions', function () {
   this.timeout(60_000);
 
-  it('FasterOfTwo measures both, then keeps the faster and retries the other every n-th pick', () => {
+  it('FasterOfTwo measures both, then keeps the faster and retries the other now and then, the less often the slower it is', () => {
     const f = new FasterOfTwo(4, 0.5);
     assert.strictEqual(f.pick(), 0);
-    f.record(0, 30, 10); // 3 ms per unit
+    f.record(0, 12, 10); // 1.2 ms per unit
     assert.strictEqual(f.pick(), 1);
     f.record(1, 10, 10); // 1 ms per unit: faster
-    const picks: number[] = [];
-    for (let i = 0; i < 8; i++) picks.push(f.pick());
-    assert.deepStrictEqual(picks, [1, 0, 1, 1, 1, 0, 1, 1], 'the slower one every 4th pick');
+    const tries = (n: number) => { let k = 0; for (let i = 0; i < n; i++) if (f.pick() !== f.best) k++; return k; };
+    assert.strictEqual(f.best, 1);
+    assert.strictEqual(tries(40), 8, 'a little slower (1.2x): tried every 5th pick');
+    for (let i = 0; i < 10; i++) f.record(0, 80, 10); // choice 0 becomes 8x slower
+    assert.strictEqual(tries(64), 2, '8x slower: tried every 32nd pick, so trying it costs the same share of time');
     // the load changes: choice 1 becomes slow; the average follows and the best flips
-    for (let i = 0; i < 4; i++) f.record(1, 60, 10);
+    for (let i = 0; i < 4; i++) f.record(1, 100, 10);
     assert.strictEqual(f.best, 0);
-    assert.ok(Math.abs(f.cost[1] - (0.5 ** 4 * 1 + (1 - 0.5 ** 4) * 6)) < 1e-12);
+    assert.ok(Math.abs(f.cost[1] - (0.5 ** 4 * 1 + (1 - 0.5 ** 4) * 10)) < 1e-12);
+    const before = f.cost[0];
     f.record(0, 5, 0); // no work: ignored
-    assert.strictEqual(f.cost[0], 3);
+    assert.strictEqual(f.cost[0], before);
   });
 
   it('bulk runs use both sessions and get the same outputs from each; short runs stay on one thread', async () => {
@@ -38,7 +42,9 @@ describe('CPU sessions', function () {
       }
       const [all, one] = runner.stats.bulkRuns;
       assert.strictEqual(all + one, 41);
-      assert.ok(all >= 2 && one >= 2, `both sessions ran: ${all} on all threads, ${one} on one`);
+      // each session ran (the first run on all threads, the next on one; a much slower one is
+      // retried rarely), and every run above equalled the first
+      assert.ok(all >= 1 && one >= 1, `both sessions ran: ${all} on all threads, ${one} on one`);
       await runner.run(tokens.subarray(0, 4), state);
       assert.strictEqual(runner.stats.bulkRuns[0] + runner.stats.bulkRuns[1], 41, 'a 4-token run is not a bulk run');
     } finally {
