@@ -103,6 +103,19 @@ async function statusText() {
   return norm(await page.$$eval('.statusbar-item', (els) => els.map((e) => e.textContent || e.getAttribute('aria-label') || '').join(' | ')));
 }
 
+/** The status bar's text once it has stopped changing (after switching editors it catches up
+ *  with the new editor a moment later; reading it earlier decided on the old editor's state). */
+async function settledStatusText(quietMs = 800, maxMs = 6000) {
+  const t0 = Date.now();
+  let last = await statusText(), since = Date.now();
+  while (Date.now() - since < quietMs && Date.now() - t0 < maxMs) {
+    await sleep(100);
+    const now = await statusText();
+    if (now !== last) { last = now; since = Date.now(); }
+  }
+  return last;
+}
+
 async function cursorLine() {
   const t = await statusText();
   const m = /Ln (\d+), Col (\d+)/.exec(t);
@@ -401,11 +414,12 @@ async function main() {
       await editUserSettings({ 'workbench.colorTheme': 'Light Modern' });
       await until('light theme', async () => page.evaluate(() => document.querySelector('.monaco-workbench').classList.contains('vs')), 15000, 200);
       await openFile('small.ts');
-      // the overlay in surprise mode, whatever the steps before left
-      if (!/(Importance|Surprise) ▁/.test(await statusText())) await page.keyboard.press('Control+Alt+O');
-      await until('legend', async () => /(Importance|Surprise) ▁/.test(await statusText()), 10000);
+      // the overlay in surprise mode, whatever the steps before left (read once the status bar
+      // shows small.ts's state: a toggle decided on the previous editor's state turned it off)
+      if (!/(Importance|Surprise) ▁/.test(await settledStatusText())) await page.keyboard.press('Control+Alt+O');
+      await until('legend', async () => /(Importance|Surprise) ▁/.test(await settledStatusText()), 10000);
       if (/Importance ▁/.test(await statusText())) await command('Flowstate: Switch Overlay Mode');
-      await until('legend says Surprise', async () => /Surprise/.test(await statusText()), 10000);
+      await until('legend says Surprise', async () => /Surprise ▁/.test(await settledStatusText()), 10000);
       await sleep(800);
       await shot('13-light-overlay-surprise');
       await hoverUntil('distance', /The model expected/, 'hover with predictions');
