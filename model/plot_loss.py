@@ -19,9 +19,11 @@ def smooth(values, k=10):
 
 
 def read(arg):
+    """(run name, tokens in millions, smoothed loss) of PATH[@M]."""
     path, _, offset = arg.partition("@")
     rows = list(csv.DictReader(open(path)))
-    return [int(r["tokens"]) / 1e6 + float(offset or 0) for r in rows], smooth([float(r["loss"]) for r in rows])
+    return (os.path.basename(os.path.dirname(path)), [int(r["tokens"]) / 1e6 + float(offset or 0) for r in rows],
+            smooth([float(r["loss"]) for r in rows]))
 
 
 def svg(curves, title, y_top):
@@ -59,7 +61,7 @@ def main():
     ap.add_argument("--y-top", type=float, default=7.0)
     ap.add_argument("csvs", nargs="+")
     a = ap.parse_args()
-    curves = [(os.path.basename(os.path.dirname(p.partition("@")[0])), *read(p)) for p in a.csvs]
+    curves = [read(p) for p in a.csvs]
     curves = [c for c in curves if c[1]]
     with open(a.out, "w") as f:
         f.write(svg(curves, a.title, a.y_top))

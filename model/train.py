@@ -93,7 +93,7 @@ def load_init(lm, path):
     for name, w in weights.items():
         target = own[name]
         if w.shape != target.shape and name.endswith("qkv.weight"):
-            inner = (w.shape[0]) // 3
+            inner = w.shape[0] // 3
             q, k, v = w.split(inner)
             groups = (target.shape[0] - inner) // 2 // d
             pool = lambda x: x.reshape(groups, -1, d, x.shape[-1]).mean(1).reshape(groups * d, -1)   # noqa: E731
@@ -171,10 +171,9 @@ def main():
         total_steps, a.save_minutes, a.resume = a.probe + 3, 1e9, None
     step, trained_tokens, elapsed_before = 0, 0, 0.0
     state = lm.init_state(a.batch, device) if stateful else None
-    init_info = {}
-    if a.init and not (a.resume and os.path.exists(a.resume)):
-        init_info = load_init(lm, a.init)
-    if a.resume and os.path.exists(a.resume):
+    resuming = bool(a.resume) and os.path.exists(a.resume)
+    init_info = load_init(lm, a.init) if a.init and not resuming else {}
+    if resuming:
         ck = torch.load(a.resume, map_location=device)
         lm.load_state_dict(ck["model"])
         opt.load_state_dict(ck["optimizer"])

@@ -12,10 +12,7 @@ cp -r "$repo/model" /tmp/fs/ && cp "$repo/models/contract.json" /tmp/fs/models/
 cd /tmp/fs/model
 export PYTHONUNBUFFERED=1 PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True
 NGPU=$(nvidia-smi -L | wc -l)
-if [ ! -f /tmp/data/train.tokens.npy ]; then
-  python3 data.py --tokenizer assets/tokenizer.json --out /tmp/data /tmp/corpus/train-*.jsonl.xz /tmp/corpus/val.jsonl.xz \
-    > /tmp/runs/data.log 2>&1
-fi
+bash gpu/tokenise.sh
 i=0
 for spec in "$@"; do
   IFS='|' read -r name args <<< "$spec"

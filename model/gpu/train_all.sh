@@ -20,11 +20,8 @@ RUNS=(
   "flowformer-pure|3|--arch flowformer"
 )
 mkdir -p /tmp/runs
-if [ ! -f /tmp/data/train.tokens.npy ]; then
-  python3 data.py --tokenizer assets/tokenizer.json --out /tmp/data /tmp/corpus/train-*.jsonl.xz /tmp/corpus/val.jsonl.xz \
-    > /tmp/runs/data.log 2>&1 &
-  data_pid=$!
-fi
+bash gpu/tokenise.sh &
+data_pid=$!
 for r in "${RUNS[@]}"; do          # probes run side by side, as the real runs will
   IFS='|' read -r name slot args <<< "$r"
   CUDA_VISIBLE_DEVICES=$((slot % NGPU)) python3 train.py $SIZE $args --probe 12 > /tmp/runs/probe-$name.log 2>&1 &
