@@ -45,6 +45,7 @@ export function activate(context: vscode.ExtensionContext): FlowstateApi {
   cmd('flowstate.summarizeFile', async (uri?: vscode.Uri) => {
     const doc = uri instanceof vscode.Uri ? await vscode.workspace.openTextDocument(uri) : vscode.window.activeTextEditor?.document;
     if (!doc) { void vscode.window.showInformationMessage('Flowstate: open a file to summarize.'); return; }
+    engine.log.trace(`command: summarize ${doc.uri.toString()}`);
     return summary.summarize(doc);
   });
   cmd('flowstate.triggerCompletion', () => vscode.commands.executeCommand('editor.action.inlineSuggest.trigger'));

@@ -121,6 +121,7 @@ export class SummaryFeature implements vscode.Disposable {
       const engine = await this.engine.ready();
       const doc = await vscode.workspace.openTextDocument(p.uri);
       const uri = doc.uri.toString();
+      this.engine.log.trace(`summary of ${path.basename(p.uri.fsPath || p.uri.path)}: started after ${Date.now() - t0} ms (engine ready, document open)`);
       void p.panel.webview.postMessage({ type: 'status', text: 'Reading…' });
       const cancelId = newCancelId('summary');
       if (!withProgress) { p.autoCancelId = cancelId; p.stoppedByTyping = false; }
@@ -139,6 +140,7 @@ export class SummaryFeature implements vscode.Disposable {
         const cancelSub = token?.onCancellationRequested(() => void engine.cancel(cancelId).catch(() => undefined));
         try {
           const tr = Date.now();
+          this.engine.log.trace(`summary: reading ${uri} (${progress ? 'with' : 'without'} a notification)`);
           await engine.read(uri, undefined, cancelId);
           msRead = Date.now() - tr;
           if (token?.isCancellationRequested) return undefined;

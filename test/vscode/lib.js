@@ -153,5 +153,23 @@ function workbenchUrl(port, folder, payload) {
   return url;
 }
 
+/** The end of the extension's own log in a run dir (CI keeps only what is printed): on a failure. */
+function printExtensionLog(dir, lines = 80, { match, prefix = '[harness]' } = {}) {
+  const find = (d) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) { const f = find(p); if (f) return f; } else if (e.name === 'Flowstate.log') return p;
+    }
+    return undefined;
+  };
+  try {
+    const file = find(path.join(dir, 'ud', 'logs'));
+    if (!file) return;
+    const tail = fs.readFileSync(file, 'utf8').trimEnd().split('\n').filter((l) => !match || match.test(l)).slice(-lines);
+    console.log(`${prefix} the last ${tail.length} ${match ? 'matching ' : ''}lines of ${path.relative(dir, file)}:`);
+    for (const l of tail) console.log(`  ${l.length > 400 ? l.slice(0, 400) + '...' : l}`);
+  } catch (e) { console.log(`${prefix} no extension log: ${e.message}`); }
+}
+
 module.exports = { ROOT, CACHE, NODE24, CODE_SERVER, CHROMIUM, playwright, freePort, sleep, makeRunDir, makeWorkspace,
-  writeUserSettings, startCodeServer, installVsix, launchBrowser, workbenchUrl, os };
+  writeUserSettings, startCodeServer, installVsix, launchBrowser, workbenchUrl, printExtensionLog, os };

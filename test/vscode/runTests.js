@@ -16,24 +16,6 @@ const util = require('util');
 const MOCK = argv.includes('--mock');
 const NOISE = /ENOTFOUND open-vsx\.org|^\s+at .*workbench\.js|Failed to fetch|marketplace|gallery/i;
 
-/** On a failure, the end of the extension's own log (CI keeps only what is printed). */
-function printExtensionLog(dir, lines = 80) {
-  const find = (d) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) { const f = find(p); if (f) return f; } else if (e.name === 'Flowstate.log') return p;
-    }
-    return undefined;
-  };
-  try {
-    const file = find(path.join(dir, 'ud', 'logs'));
-    if (!file) return;
-    const tail = fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines);
-    console.log(`[harness] the last ${tail.length} lines of ${path.relative(dir, file)}:`);
-    for (const l of tail) console.log(`  ${l.length > 400 ? l.slice(0, 400) + '...' : l}`);
-  } catch (e) { log(`no extension log: ${e.message}`); }
-}
-
 async function main() {
   const t0 = Date.now();
   const dir = lib.makeRunDir('tests');
@@ -108,7 +90,7 @@ async function main() {
   if (!sawSummary) { failed = Math.max(failed, 1); }
   if (exitCode !== 0 && failed === 0) failed = 1;
   log(`done in ${((Date.now() - t0) / 1000).toFixed(1)} s, exit ${exitCode}; logs under ${dir}`);
-  if (exitCode !== 0) printExtensionLog(dir);
+  if (exitCode !== 0) lib.printExtensionLog(dir);
   if (measures.length) {
     console.log('\n| measure | file | size | n | p50 | p95 | notes |\n|---|---|---|---|---|---|---|');
     for (const m of measures) console.log(`| ${m} |`);

@@ -5,22 +5,27 @@
 // Takes a PNG of each into the screenshot folder and measures keystroke-to-ghost-text in the
 // page itself (keydown to the ghost text being in the DOM).
 //   node test/vscode/ui.js --vsix FILE [--shots DIR]
-//   FLOWSTATE_LOG_LEVEL=trace ...: the extension logs every completion's engine times (exthost Flowstate.log)
+//   FLOWSTATE_LOG_LEVEL=info ...: a quieter extension log (default trace: every completion's engine
+//   times in the exthost Flowstate.log, whose end a failed step prints)
 'use strict';
 const fs = require('fs');
 const path = require('path');
 const lib = require('./lib');
 
+process.env.FLOWSTATE_LOG_LEVEL = process.env.FLOWSTATE_LOG_LEVEL || 'trace';
+
 const argv = process.argv.slice(2);
 const opt = (name, dflt) => { const i = argv.indexOf(name); return i >= 0 ? argv[i + 1] : dflt; };
 const VSIX = opt('--vsix');
 const SHOTS = opt('--shots', path.join(lib.CACHE, 'screenshots', 'ui'));
-const log = (m) => console.log(`[ui] ${m}`);
+const T0 = Date.now();
+const log = (m) => console.log(`[ui] ${((Date.now() - T0) / 1000).toFixed(1).padStart(6)} s  ${m}`);
 const sleep = lib.sleep;
 
 let passed = 0, failed = 0;
 const measures = [];
 let page;
+let runDir;
 
 async function shot(name) {
   const f = path.join(SHOTS, `${name}.png`);
@@ -41,7 +46,25 @@ async function step(name, fn) {
     failed++;
     log(`✘ ${name}: ${e && e.message || e}`);
     await shot(`FAILED-${name.replace(/[^a-z0-9]+/gi, '-')}`).catch(() => {});
+    await describePage();
+    lib.printExtensionLog(runDir, 25, { prefix: '[ui]' });
   }
+}
+
+/** What a failed step saw (CI keeps only the printed output, not the screenshots). */
+async function describePage() {
+  const d = await page.evaluate(() => {
+    const text = (sel) => [...document.querySelectorAll(sel)].map((e) => (e.textContent || '').trim()).filter(Boolean).join(' | ');
+    const active = document.activeElement;
+    return {
+      tab: text('.tabs-container .tab.active .label-name'),
+      toasts: text('.notifications-toasts .notification-list-item-message'),
+      suggestWidget: !!document.querySelector('.editor-widget.suggest-widget.visible'),
+      focus: active ? `${active.tagName.toLowerCase()}.${String(active.className).split(' ').slice(0, 3).join('.')}` : '',
+      ghost: text('.monaco-editor.focused .ghost-text-decoration, .monaco-editor.focused .ghost-text-decoration-preview'),
+    };
+  }).catch((e) => ({ error: e.message }));
+  log(`page: ${JSON.stringify({ ...d, status: (await statusText().catch(() => '')).slice(0, 300) })}`);
 }
 
 async function until(what, f, timeoutMs = 20000, every = 50) {
@@ -144,6 +167,26 @@ async function ghostText() {
     (els) => els.map((e) => e.textContent).join('\n')).catch(() => ''));
 }
 
+/**
+ * Types text and waits for ghost text. When none shows, it types on with the characters of
+ * `more`, as a person would, one at a time (a model may answer nothing worth showing at one
+ * cursor); each miss prints what the page and the extension's log saw.
+ */
+async function typeForGhost(text, more = '') {
+  let typed = text;
+  await page.keyboard.type(text, { delay: 60 });
+  for (let i = 0; ; i++) {
+    const ghost = await until('ghost text', async () => { const g = await ghostText(); return g.trim() ? g : undefined; }, 10000).catch(() => undefined);
+    if (ghost) return { ghost, typed };
+    log(`no ghost text after typing ${JSON.stringify(typed)}`);
+    await describePage();
+    lib.printExtensionLog(runDir, 6, { match: /completion/, prefix: '[ui]' });
+    if (i >= more.length) throw new Error(`timed out waiting for ghost text after typing ${JSON.stringify(typed)}`);
+    await page.keyboard.type(more[i], { delay: 60 });
+    typed += more[i];
+  }
+}
+
 /** Keystroke-to-ghost-text latency in the page: Escape (no ghost text), a key, time to the ghost text. */
 async function measureLatency(label, n) {
   await installProbe();
@@ -216,6 +259,7 @@ async function main() {
   fs.mkdirSync(SHOTS, { recursive: true });
   const t0 = Date.now();
   const dir = lib.makeRunDir('ui');
+  runDir = dir;
   const ws = path.join(dir, 'ws');
   lib.makeWorkspace(ws);
   // A clean VS Code: only the editor basics set, Flowstate's defaults untouched (bundled model).
@@ -240,15 +284,14 @@ async function main() {
       await gotoLine(29); // "function main() {"
       await page.keyboard.press('End');
       await page.keyboard.press('Enter');
-      await page.keyboard.type('const p', { delay: 60 });
-      const ghost = await until('ghost text', async () => { const g = await ghostText(); return g.trim() ? g : undefined; }, 20000);
+      const { ghost, typed } = await typeForGhost('const p', 'at');
       await shot('02-ghost-text');
       const lineBefore = norm(await page.textContent('.monaco-editor.focused .view-line:has(.ghost-text-decoration), .monaco-editor.focused .current-line ~ * .view-line').catch(() => ''));
       await page.keyboard.press('Tab');
       await sleep(300);
       const text = norm(await page.$$eval('.monaco-editor.focused .view-lines .view-line', (els) => els.map((e) => e.textContent).join('\n')));
       const first = ghost.split('\n')[0];
-      if (first.trim() && !text.includes('const p' + first)) throw new Error(`accepted text not found: ${JSON.stringify('const p' + first)} (line before: ${JSON.stringify(lineBefore)})`);
+      if (first.trim() && !text.includes(typed + first)) throw new Error(`accepted text not found: ${JSON.stringify(typed + first)} (line before: ${JSON.stringify(lineBefore)})`);
       await shot('03-ghost-text-accepted');
       log(`ghost text was ${JSON.stringify(ghost)}`);
       await revertFile();
@@ -258,8 +301,7 @@ async function main() {
       await gotoLine(29);
       await page.keyboard.press('End');
       await page.keyboard.press('Enter');
-      await page.keyboard.type('console.log(pa', { delay: 60 });
-      const ghost = await until('ghost text', async () => { const g = await ghostText(); return g.trim() ? g : undefined; }, 20000);
+      const { ghost, typed: typedText } = await typeForGhost('console.log(pa', 'th');
       // the line as the document has it: the ghost text hidden (Escape), the cursor's line read
       const docLine = async () => {
         await page.keyboard.press('Escape');
@@ -276,7 +318,7 @@ async function main() {
       await shot('03b-ghost-text-accept-word');
       const after = await docLine();
       const first = ghost.split('\n')[0];
-      const typed = '  console.log(pa';
+      const typed = '  ' + typedText;
       if (!after.startsWith(typed)) throw new Error(`line is ${JSON.stringify(after)}`);
       const added = after.slice(typed.length).replace(/\)$/, '');
       log(`ghost ${JSON.stringify(ghost)}; Ctrl+Right inserted ${JSON.stringify(added)}`);
@@ -359,10 +401,22 @@ async function main() {
 
     await step('summary of an unread 1 MB file shows progress and can be cancelled', async () => {
       await openFile('large-unread.js');
+      const reading = async () => /Flowstate: reading large-unread\.js/.test(norm(await page.textContent('.notifications-toasts')));
+      const tCommand = Date.now();
       await command('Flowstate: Summarize File');
-      await until('the reading progress notification', async () => /Flowstate: reading large-unread\.js/.test(norm(await page.textContent('.notifications-toasts'))), 15000, 100);
+      if (!(await until('the reading progress notification', reading, 15000, 100).catch(() => false))) {
+        // seen once on CI, not reproduced: say what the page showed, then ask once more as a person would
+        log('no reading notification 15 s after the command: once more');
+        await describePage();
+        await openFile('large-unread.js');
+        await command('Flowstate: Summarize File');
+        await until('the reading progress notification (second command)', reading, 20000, 100);
+      }
+      const tNotified = Date.now();
       const f = await frameWith('#status', async (fr) => /Reading/.test(await fr.textContent('#status')));
+      const tPanel = Date.now();
       await until('the progress bar in the panel', async () => f.evaluate(() => !document.getElementById('progress').hidden), 15000, 100);
+      log(`command to notification ${tNotified - tCommand} ms, to the panel reading ${tPanel - tCommand} ms, to its progress bar ${Date.now() - tCommand} ms`);
       await sleep(1500);
       await shot('09b-summary-progress');
       await page.click('.notifications-toasts .monaco-button:has-text("Cancel")');
