@@ -84,6 +84,12 @@ export interface CompletionRequest {
   seed?: number;
   /** Stop where the text starts to loop (the same few tokens over and over); default true. */
   stopOnRepetition?: boolean;
+  /**
+   * Text taken as typed before completing, though not in the document: the item an editor's
+   * suggestion list has selected. It replaces the `replaces` characters before the offset (the
+   * part of the word typed so far, on the cursor's line); the answer is what follows it.
+   */
+  assume?: { text: string; replaces: number };
 }
 
 export interface CompletionResult {

@@ -59,11 +59,11 @@ export class Completer {
   }
 
   /**
-   * The state after the text before (line, col), optionally with the last token backed off
-   * (token healing). Stores hot checkpoints at the start of the line and of the line before.
+   * The state after `prefixText` at the start of `line` (the line's text before the cursor, or
+   * text assumed in its place), optionally with the last token backed off (token healing).
+   * Stores hot checkpoints at the start of the line and of the line before.
    */
-  async cursorState(doc: Document, line: number, col: number, needLogits: boolean, heal: boolean, cancel: CancelToken): Promise<CursorState> {
-    const prefixText = doc.buf.lines[line].slice(0, col);
+  async cursorState(doc: Document, line: number, prefixText: string, needLogits: boolean, heal: boolean, cancel: CancelToken): Promise<CursorState> {
     let ids = this.tokenizer.encodeLine(prefixText).ids;
     let healBytes: Uint8Array = new Uint8Array(0);
     let healTokens = 0;
@@ -123,11 +123,16 @@ export class Completer {
     const { line, col } = doc.buf.position(req.offset);
     const lineText = doc.buf.lines[line];
     const restOfLine = lineText.slice(col);
+    const assume = req.assume;
+    if (assume && (assume.replaces < 0 || assume.replaces > col || /[\r\n]/.test(assume.text))) {
+      throw new Error(`assumed text must stay on the cursor's line and replace at most the ${col} characters before the cursor (replaces ${assume.replaces}, text ${JSON.stringify(assume.text.slice(0, 40))})`);
+    }
+    const prefixText = assume ? lineText.slice(0, col - assume.replaces) + assume.text : lineText.slice(0, col);
     let followingText: string | undefined;
     const following = () => (followingText ??= [restOfLine, ...doc.buf.lines.slice(line + 1, line + 4)].join('\n'));
     const suffix = this.suffixTokens(doc, line, req.suffixLines);
     const fim = suffix !== undefined;
-    const cs = await this.cursorState(doc, line, col, !fim, col > 0, cancel);
+    const cs = await this.cursorState(doc, line, prefixText, !fim, prefixText.length > 0, cancel);
     const msToState = performance.now() - t0;
     let state = cs.state;
     let logits = cs.logits;

@@ -9,9 +9,11 @@
 //   started on the keystroke decodes, it answers with what it has at the next word end; after a
 //   pause a longer one replaces it when it extends what is shown (multi-line completions from a
 //   slow model without a slow first answer);
-// - line mode when the cursor is mid-line, block mode at a line end (stop rules: completionShape.ts).
+// - line mode when the cursor is mid-line, block mode at a line end (stop rules: completionShape.ts);
+// - while the suggestion list is open, ghost text that continues its selected item (the engine
+//   takes the item as typed), so the two never disagree and Tab on the item keeps the rest.
 import * as vscode from 'vscode';
-import type { CompletionResult } from '../engine/api';
+import type { CompletionRequest, CompletionResult } from '../engine/api';
 import { shapeCompletion } from './completionShape';
 import { completionSettings, CompletionSettings } from './config';
 import { EngineService, newCancelId } from './engineService';
@@ -34,13 +36,19 @@ interface CachedSuggestion {
   text: string;
   /** Text the suggestion replaces after the anchor on its line (line mode with a closing suffix). */
   replacesAfter: number;
+  /** Cut short by the time budget: typing into it (or taking the list's item) asks for a longer one after a pause. */
+  cut: boolean;
 }
+
+type Assumed = NonNullable<CompletionRequest['assume']>;
 
 interface InFlight {
   uri: string;
   version: number;
   offset: number;
   mode: 'line' | 'block';
+  /** The suggestion list's item the request took as typed. */
+  assume?: Assumed;
   cancelId: string;
   /** When the engine was asked. */
   tReq: number;
@@ -69,7 +77,8 @@ export interface CompletionTiming {
 }
 
 export interface CompletionEvents {
-  lastResult?: { uri: string; text: string; at: number; mode: 'line' | 'block'; version: number; extended?: boolean };
+  /** text: what the ghost text inserts; with a suggestion list's item, the item and what follows it (replacing `replaces` characters before the cursor). */
+  lastResult?: { uri: string; text: string; at: number; mode: 'line' | 'block'; version: number; extended?: boolean; replaces?: number };
   timings: CompletionTiming[];
   /** Engine requests started (on a keystroke or when VS Code asked), and those that ended cancelled (the user typed on). */
   requests: number;
@@ -149,7 +158,7 @@ export class CompletionProvider implements vscode.InlineCompletionItemProvider, 
       }),
       vscode.workspace.onDidCloseTextDocument((d) => {
         const u = d.uri.toString();
-        this.cache.delete(u);
+        if (this.cache.delete(u)) this.engine.log.trace(`completion cache: ${d.uri.fsPath} closed`);
         this.inflight.delete(u);
         this.rhythm.lastChangeAt.delete(u);
       }),
@@ -173,7 +182,7 @@ export class CompletionProvider implements vscode.InlineCompletionItemProvider, 
 
   /** Cancels the document's request in flight, waits for it, then asks the engine. */
   private async start(doc: vscode.TextDocument, pos: vscode.Position, settings: CompletionSettings, t0: number, manual: boolean,
-    prev: InFlight | undefined, budgetMs?: number): Promise<InFlight | undefined> {
+    prev: InFlight | undefined, budgetMs?: number, assume?: Assumed): Promise<InFlight | undefined> {
     const engine = this.engine.api;
     if (!engine) return undefined;
     const uri = doc.uri.toString();
@@ -185,7 +194,7 @@ export class CompletionProvider implements vscode.InlineCompletionItemProvider, 
     // Claim the slot now so that a later caller cancels this one, not the one before.
     let release!: () => void;
     const gate = new Promise<void>((r) => { release = r; });
-    const entry: InFlight = { uri, version, offset, mode, cancelId, tReq: Date.now(), done: gate.then(() => req) };
+    const entry: InFlight = { uri, version, offset, mode, assume, cancelId, tReq: Date.now(), done: gate.then(() => req) };
     let req!: Promise<CompletionResult>;
     this.inflight.set(uri, entry);
     if (prev) {
@@ -206,7 +215,7 @@ export class CompletionProvider implements vscode.InlineCompletionItemProvider, 
       temperature: settings.temperature, topP: 0.95,
       // Counted from the keystroke, so waiting for VS Code and the debounce is included.
       timeBudgetMs: budgetMs ?? (manual ? settings.timeBudgetMs : Math.max(40, settings.timeBudgetMs - (entry.tReq - t0))),
-      mode, suffixLines: settings.suffixLines,
+      mode, suffixLines: settings.suffixLines, assume,
     }, cancelId);
     release();
     // The entry stays after it finished: a request started on the keystroke may finish before VS
@@ -232,19 +241,34 @@ export class CompletionProvider implements vscode.InlineCompletionItemProvider, 
     const tAsked = Date.now();
     const t0 = this.rhythm.lastChangeAt.get(uri) ?? tAsked;
     const offset = doc.offsetAt(pos);
+    // The suggestion list is open: its selected item counts as typed, and the ghost text (which
+    // VS Code shows only when it starts with that item) continues it.
+    const selected = ctx.selectedCompletionInfo;
+    let assume: Assumed | undefined;
+    if (selected) {
+      const r = selected.range;
+      // an item that would replace text after the cursor or across lines: no ghost text beside it
+      if (r.start.line !== pos.line || !r.end.isEqual(pos) || /[\r\n]/.test(selected.text)) return undefined;
+      assume = { text: selected.text, replaces: pos.character - r.start.character };
+    }
 
     // Typing through the ghost text (or a longer answer after a pause): reuse it.
-    const hit = this.fromCache(doc, offset);
+    const hit = this.fromCache(doc, offset, !assume, assume);
     if (hit) {
       this.record({ uri, keystrokeToResult: Date.now() - t0, engineMs: 0, debounceMs: 0, askedAfter: tAsked - t0, cached: true, chars: String(hit.insertText).length });
+      // a suggestion cut short by the time budget grows after a pause here too
+      const c = this.cache.get(uri);
+      if (!assume && c?.cut) {
+        c.cut = false; // once per suggestion
+        this.scheduleExtension(doc, pos, doc.version, String(hit.insertText), settings);
+      }
       return [hit];
     }
-    if (ctx.selectedCompletionInfo) return undefined; // the suggest widget is open: stay out of its way
 
     // The request started on the keystroke, when it is for this very cursor.
     let cur = this.inflight.get(uri);
     const mode: 'line' | 'block' = doc.lineAt(pos.line).text.slice(pos.character).trim().length > 0 ? 'line' : 'block';
-    const speculative = !!cur && !manual && cur.version === doc.version && cur.offset === offset && cur.mode === mode;
+    const speculative = !!cur && !manual && !assume && !cur.assume && cur.version === doc.version && cur.offset === offset && cur.mode === mode;
     let debounce = 0;
     if (speculative) {
       this.events.speculativeUsed++;
@@ -254,7 +278,7 @@ export class CompletionProvider implements vscode.InlineCompletionItemProvider, 
     } else {
       debounce = manual ? 0 : this.rhythm.delay(uri, settings.debounceMs);
       if (!(await sleep(debounce, token))) return undefined;
-      cur = await this.start(doc, pos, settings, t0, manual, this.inflight.get(uri));
+      cur = await this.start(doc, pos, settings, t0, manual, this.inflight.get(uri), undefined, assume);
       if (!cur) return undefined;
     }
     const entry = cur!;
@@ -270,23 +294,27 @@ export class CompletionProvider implements vscode.InlineCompletionItemProvider, 
     }
     if (token.isCancellationRequested || res.stoppedBy === 'cancelled' || doc.version !== entry.version) return undefined;
     const shaped = shapeCompletion(doc, pos, res.text, mode, res.stoppedBy === 'max_tokens' || res.stoppedBy === 'time');
-    this.engine.log.trace(`completion ${mode} at ${doc.uri.fsPath}:${pos.line + 1}:${pos.character + 1}${speculative ? ' (started on the keystroke)' : ''} ${res.tokens} tokens in ${res.msTotal} ms (state ${res.msToState} ms, first token ${res.msToFirstToken} ms, ${res.stoppedBy}) -> ${JSON.stringify(shaped?.text ?? null)}`);
-    // Cut short by the time budget: a longer answer follows after a pause (also when this one is empty).
-    if (res.stoppedBy === 'time') this.scheduleExtension(doc, pos, entry.version, shaped?.text ?? '', settings);
+    this.engine.log.trace(`completion ${mode} at ${doc.uri.fsPath}:${pos.line + 1}:${pos.character + 1}${speculative ? ' (started on the keystroke)' : ''}${assume ? ` after the list's ${JSON.stringify(assume.text)}` : ''} ${res.tokens} tokens in ${res.msTotal} ms (state ${res.msToState} ms, first token ${res.msToFirstToken} ms, ${res.stoppedBy}) -> ${JSON.stringify(shaped?.text ?? null)}`);
+    // Cut short by the time budget: a longer answer follows after a pause (also when this one is
+    // empty; not beside the suggestion list, whose selection may change any moment).
+    if (res.stoppedBy === 'time' && !assume) this.scheduleExtension(doc, pos, entry.version, shaped?.text ?? '', settings);
     this.record({ uri, keystrokeToResult: Date.now() - t0, engineMs: Date.now() - entry.tReq, debounceMs: debounce, askedAfter: tAsked - t0, cached: false, speculative, chars: shaped?.text.length ?? 0,
       msToState: res.msToState, msToFirstToken: res.msToFirstToken, msEngineTotal: res.msTotal, tokens: res.tokens, stoppedBy: res.stoppedBy });
     if (!shaped) return undefined;
-    this.remember(doc, offset, pos, shaped);
-    this.events.lastResult = { uri, text: shaped.text, at: Date.now(), mode, version: entry.version };
-    this._onDidProvide.fire({ uri, text: shaped.text });
-    const range = new vscode.Range(pos, pos.translate(0, shaped.replacesAfter));
-    return [new vscode.InlineCompletionItem(shaped.text, range)];
+    // with the list's item, the ghost text replaces the typed part of the word with the item and its continuation
+    const start = assume ? pos.translate(0, -assume.replaces) : pos;
+    const insert = { text: (assume?.text ?? '') + shaped.text, replacesAfter: shaped.replacesAfter };
+    this.remember(doc, doc.offsetAt(start), start, insert, res.stoppedBy === 'time');
+    this.events.lastResult = { uri, text: insert.text, at: Date.now(), mode, version: entry.version, replaces: assume?.replaces };
+    this._onDidProvide.fire({ uri, text: insert.text });
+    return [new vscode.InlineCompletionItem(insert.text, new vscode.Range(start, pos.translate(0, shaped.replacesAfter)))];
   }
 
-  private remember(doc: vscode.TextDocument, offset: number, pos: vscode.Position, shaped: { text: string; replacesAfter: number }) {
+  private remember(doc: vscode.TextDocument, offset: number, pos: vscode.Position, shaped: { text: string; replacesAfter: number }, cut = false) {
+    this.engine.log.trace(`completion cache: ${JSON.stringify(shaped.text)} at ${offset}`);
     this.cache.set(doc.uri.toString(), {
       uri: doc.uri.toString(), anchor: offset, before: doc.getText(new vscode.Range(doc.positionAt(Math.max(0, offset - 256)), pos)),
-      text: shaped.text, replacesAfter: shaped.replacesAfter,
+      text: shaped.text, replacesAfter: shaped.replacesAfter, cut,
     });
   }
 
@@ -315,22 +343,28 @@ export class CompletionProvider implements vscode.InlineCompletionItemProvider, 
     }, EXTEND_AFTER_MS);
   }
 
-  private fromCache(doc: vscode.TextDocument, offset: number, drop = true): vscode.InlineCompletionItem | undefined {
+  /** The cached suggestion's rest at the cursor, when what was typed since (and the list's item, if any) follows it. */
+  private fromCache(doc: vscode.TextDocument, offset: number, drop = true, assume?: Assumed): vscode.InlineCompletionItem | undefined {
     const uri = doc.uri.toString();
     const c = this.cache.get(uri);
     if (!c) return undefined;
-    const miss = () => { if (drop) this.cache.delete(uri); return undefined; };
+    const miss = (why: string) => {
+      this.engine.log.trace(`completion cache: ${why}${drop ? ', dropped' : ''}`);
+      if (drop) this.cache.delete(uri);
+      return undefined;
+    };
+    const typedEnd = offset - (assume?.replaces ?? 0);   // the list's item replaces the word's typed part
     const anchorPos = doc.positionAt(c.anchor);
     const beforeNow = doc.getText(new vscode.Range(doc.positionAt(Math.max(0, c.anchor - c.before.length)), anchorPos));
-    if (offset < c.anchor || beforeNow !== c.before) return miss();
-    const typed = doc.getText(new vscode.Range(anchorPos, doc.positionAt(offset)));
-    if (!c.text.startsWith(typed)) return miss();
+    if (typedEnd < c.anchor || beforeNow !== c.before) return miss(typedEnd < c.anchor ? 'the cursor is before the suggestion' : 'the text before the suggestion changed');
+    const typed = doc.getText(new vscode.Range(anchorPos, doc.positionAt(typedEnd))) + (assume?.text ?? '');
+    if (!c.text.startsWith(typed)) return miss('typed text that differs from the suggestion');
     const rest = c.text.slice(typed.length);
-    if (!rest.trim()) return miss();
+    if (!rest.trim()) return miss('the suggestion is used up');
     const pos = doc.positionAt(offset);
     const lineRest = doc.lineAt(pos.line).text.length - pos.character;
-    const range = new vscode.Range(pos, pos.translate(0, Math.min(c.replacesAfter, lineRest)));
-    return new vscode.InlineCompletionItem(rest, range);
+    const range = new vscode.Range(doc.positionAt(typedEnd), pos.translate(0, Math.min(c.replacesAfter, lineRest)));
+    return new vscode.InlineCompletionItem((assume?.text ?? '') + rest, range);
   }
 
   private record(t: CompletionTiming) {

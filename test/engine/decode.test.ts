@@ -109,6 +109,34 @@ describe('decoding', function () {
     assert.strictEqual(r.text, await referenceGreedy(e, prompt, 8, heal));
   });
 
+  it('text assumed at the cursor (a suggestion list\'s selected item) is completed as if typed', async () => {
+    const L = lines.findIndex((l, i) => i > 10 && /[A-Za-z]{6}/.test(l));
+    const wordStart = lines[L].search(/[A-Za-z]{6}/);
+    const word = /^[A-Za-z_0-9]+/.exec(lines[L].slice(wordStart))![0];
+    const col = wordStart + 3; // three letters typed; the list offers the whole word
+    const off = lineStart(L) + col;
+    const assume = { text: word, replaces: 3 };
+    // by hand: the line with the whole word typed, its last token healed
+    const typedIds = e.tokenizer.encodeLine(lines[L].slice(0, wordStart) + word).ids;
+    const prompt = [...prefixIds(e, lineStart(L)), ...typedIds.subarray(0, typedIds.length - 1)];
+    const r = await e.complete(req(off, { assume }));
+    assert.strictEqual(r.text, await referenceGreedy(e, prompt, 8, e.tokenizer.bytes[typedIds[typedIds.length - 1]]));
+    // with fill-in-the-middle: the same answer as in a document where the word was typed
+    const typedLine = lines[L].slice(0, wordStart) + word + lines[L].slice(col);
+    await e.openDocument('typed', 1, [...lines.slice(0, L), typedLine, ...lines.slice(L + 1)].join('\n'));
+    try {
+      const fim = { suffixLines: 3, mode: 'line' as const };
+      const a = await e.complete(req(off, { assume, ...fim }));
+      const b = await e.complete({ ...req(lineStart(L) + wordStart + word.length, fim), uri: 'typed' });
+      assert.deepStrictEqual([a.text, a.tokens, a.stoppedBy], [b.text, b.tokens, b.stoppedBy]);
+    } finally {
+      await e.closeDocument('typed');
+    }
+    // assumed text that leaves the line or reaches before it is refused
+    await assert.rejects(e.complete(req(off, { assume: { text: word, replaces: col + 1 } })), /at most the \d+ characters/);
+    await assert.rejects(e.complete(req(off, { assume: { text: 'a\nb', replaces: 0 } })), /stay on the cursor's line/);
+  });
+
   it('fill-in-the-middle feeds <fim_suffix> suffix lines <fim_middle> after the cached prefix state', async () => {
     const L = lines.findIndex((l, i) => i > 5 && l.trim() === '' && i + 4 < lines.length);
     const off = lineStart(L);

@@ -327,6 +327,52 @@ async function main() {
       await revertFile();
     });
 
+    await step('with the suggestion list open, the ghost text continues its selected item; Enter on the item leaves the rest', async () => {
+      await gotoLine(29);
+      await page.keyboard.press('End');
+      await page.keyboard.press('Enter');
+      await page.keyboard.type('const q = pa', { delay: 60 });
+      const listOpen = () => page.evaluate(() => !!document.querySelector('.monaco-editor.focused .suggest-widget.visible'));
+      const item = () => page.evaluate(() => {
+        const row = document.querySelector('.monaco-editor.focused .suggest-widget.visible .monaco-list-row.focused .label-name');
+        return row ? (row.textContent || '').trim() : '';
+      });
+      // the language server may still be starting ("Loading..."): ask again until the list has items
+      await until('the suggestion list with a selected item', async () => {
+        if (await item()) return true;
+        if (!(await listOpen())) await page.keyboard.press('Control+Space');
+        await sleep(1000);
+        return !!(await item());
+      }, 90000, 100);
+      // ghost text beside the open list starts where the item ends
+      const ghost = await until('ghost text beside the list', async () => {
+        const g = await ghostText();
+        return g.trim() && (await listOpen()) ? g : undefined;
+      }, 20000);
+      const label = await item();
+      await shot('03c-ghost-text-with-suggestion-list');
+      log(`list item ${JSON.stringify(label)}, ghost text beside it ${JSON.stringify(ghost)}`);
+      await page.keyboard.press('Enter'); // the list takes the item
+      // what is left of the ghost text shows at once (the cache), after the item
+      const rest = await until('the rest as ghost text', async () => { const g = await ghostText(); return g.trim() && !(await listOpen()) ? g : undefined; }, 10000);
+      const line = norm(await page.evaluate(() => {
+        const cur = document.querySelector('.monaco-editor.focused .current-line');
+        const y = cur ? cur.getBoundingClientRect().top : -1;
+        const l = [...document.querySelectorAll('.monaco-editor.focused .view-line')].find((e) => Math.abs(e.getBoundingClientRect().top - y) < 2);
+        return l ? l.textContent : '';
+      }));
+      await shot('03d-ghost-text-after-list-item');
+      log(`after Enter: line ${JSON.stringify(line)}, ghost text ${JSON.stringify(rest)}`);
+      if (!line.includes(`const q = ${label}`)) throw new Error(`the item ${JSON.stringify(label)} is not on the line ${JSON.stringify(line)}`);
+      // beside the list the editor shows the item's untyped part ("th" of "path") and then ours
+      const squeeze = (t) => t.replace(/\s+/g, '');
+      if (!label.startsWith('pa') || squeeze(ghost) !== squeeze(label.slice(2) + rest)) {
+        throw new Error(`ghost text beside the list ${JSON.stringify(ghost)} is not the item ${JSON.stringify(label)} after "pa" and then the rest ${JSON.stringify(rest)}`);
+      }
+      await page.keyboard.press('Escape');
+      await revertFile();
+    });
+
     await step('keystroke-to-ghost-text latency, small file', async () => {
       await gotoLine(29);
       await page.keyboard.press('End');

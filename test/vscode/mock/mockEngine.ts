@@ -69,7 +69,8 @@ export function createEngine(opts: EngineOptions, onEvent: (e: EngineEvent) => v
       if (!d) throw new Error('unknown document');
       await new Promise((r) => setTimeout(r, 5));
       if (cancelId && cancelled.delete(cancelId)) return { text: '', tokens: 0, msToState: 0, msToFirstToken: 0, msTotal: Date.now() - t0, stoppedBy: 'cancelled' };
-      const before = d.text.slice(0, req.offset);
+      const a = req.assume;
+      const before = a ? d.text.slice(0, req.offset - a.replaces) + a.text : d.text.slice(0, req.offset);
       let text = '';
       for (const k of [12, 8, 5, 3]) {
         if (before.length < k) continue;
