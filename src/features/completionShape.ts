@@ -1,6 +1,12 @@
 // Shaping the engine's text into ghost text: the stop rules of line and block mode, and no
 // suggestion that only repeats what already follows the cursor.
 import * as vscode from 'vscode';
+import type { CompletionResult } from '../engine/api';
+
+/** Decoding stopped at the token limit or the time budget, not at a stop rule (shapeCompletion's `cut`). */
+export function cutShort(stoppedBy: CompletionResult['stoppedBy']): boolean {
+  return stoppedBy === 'max_tokens' || stoppedBy === 'time';
+}
 
 /**
  * Applies the stop rules to the engine's text and drops suggestions that only repeat what

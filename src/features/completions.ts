@@ -14,11 +14,11 @@
 //   takes the item as typed), so the two never disagree and Tab on the item keeps the rest.
 import * as vscode from 'vscode';
 import type { CompletionRequest, CompletionResult } from '../engine/api';
-import { shapeCompletion } from './completionShape';
+import { cutShort, shapeCompletion } from './completionShape';
 import { completionSettings, CompletionSettings } from './config';
 import { EngineService, newCancelId } from './engineService';
 
-export { shapeCompletion } from './completionShape';
+export { cutShort, shapeCompletion } from './completionShape';
 
 /** A keystroke this long after the one before starts a request at once (not in a burst). */
 const SPECULATE_AFTER_MS = 150;
@@ -293,7 +293,7 @@ export class CompletionProvider implements vscode.InlineCompletionItemProvider, 
       sub.dispose();
     }
     if (token.isCancellationRequested || res.stoppedBy === 'cancelled' || doc.version !== entry.version) return undefined;
-    const shaped = shapeCompletion(doc, pos, res.text, mode, res.stoppedBy === 'max_tokens' || res.stoppedBy === 'time');
+    const shaped = shapeCompletion(doc, pos, res.text, mode, cutShort(res.stoppedBy));
     this.engine.log.trace(`completion ${mode} at ${doc.uri.fsPath}:${pos.line + 1}:${pos.character + 1}${speculative ? ' (started on the keystroke)' : ''}${assume ? ` after the list's ${JSON.stringify(assume.text)}` : ''} ${res.tokens} tokens in ${res.msTotal} ms (state ${res.msToState} ms, first token ${res.msToFirstToken} ms, ${res.stoppedBy}) -> ${JSON.stringify(shaped?.text ?? null)}`);
     // Cut short by the time budget: a longer answer follows after a pause (also when this one is
     // empty; not beside the suggestion list, whose selection may change any moment).
@@ -333,7 +333,7 @@ export class CompletionProvider implements vscode.InlineCompletionItemProvider, 
       const entry = await this.start(doc, pos, settings, Date.now(), true, this.inflight.get(doc.uri.toString()), Math.max(EXTEND_BUDGET_MS, settings.timeBudgetMs));
       const res = await entry?.done.catch(() => undefined);
       if (!entry || !res || res.stoppedBy === 'cancelled' || !here()) return;
-      const shaped = shapeCompletion(doc, pos, res.text, entry.mode, res.stoppedBy === 'max_tokens' || res.stoppedBy === 'time');
+      const shaped = shapeCompletion(doc, pos, res.text, entry.mode, cutShort(res.stoppedBy));
       if (!shaped || shaped.text.length <= shown.length || !shaped.text.startsWith(shown)) return;
       this.remember(doc, entry.offset, pos, shaped);
       this.events.extended++;

@@ -13,7 +13,6 @@ const fs = require('fs');
 const path = require('path');
 const lib = require('./lib');
 
-
 const argv = process.argv.slice(2);
 const opt = (name, dflt) => { const i = argv.indexOf(name); return i >= 0 ? argv[i + 1] : dflt; };
 const VSIX = opt('--vsix');
@@ -120,6 +119,23 @@ async function gotoLine(line) {
   await page.keyboard.press('Enter');
   await sleep(200);
   await page.keyboard.press('End');
+}
+
+/** A new line under small.ts's line 29, "function main() {", the cursor on it. */
+async function newLineInMain() {
+  await gotoLine(29);
+  await page.keyboard.press('End');
+  await page.keyboard.press('Enter');
+}
+
+/** The rendered text of the focused editor's cursor line (ghost text included where shown). */
+async function cursorLineText() {
+  return norm(await page.evaluate(() => {
+    const cur = document.querySelector('.monaco-editor.focused .current-line');
+    const y = cur ? cur.getBoundingClientRect().top : -1;
+    const l = [...document.querySelectorAll('.monaco-editor.focused .view-line')].find((e) => Math.abs(e.getBoundingClientRect().top - y) < 2);
+    return l ? l.textContent : '';
+  }));
 }
 
 async function statusText() {
@@ -290,9 +306,7 @@ async function main() {
     });
 
     await step('ghost text appears after typing and Tab inserts exactly it', async () => {
-      await gotoLine(29); // "function main() {"
-      await page.keyboard.press('End');
-      await page.keyboard.press('Enter');
+      await newLineInMain();
       const { ghost, typed } = await typeForGhost('const p', 'at');
       await shot('02-ghost-text');
       const lineBefore = norm(await page.textContent('.monaco-editor.focused .view-line:has(.ghost-text-decoration), .monaco-editor.focused .current-line ~ * .view-line').catch(() => ''));
@@ -307,20 +321,13 @@ async function main() {
     });
 
     await step('Ctrl+Right accepts the next word of the ghost text, the rest stays shown', async () => {
-      await gotoLine(29);
-      await page.keyboard.press('End');
-      await page.keyboard.press('Enter');
+      await newLineInMain();
       const { ghost, typed: typedText } = await typeForGhost('console.log(pa', 'th');
       // the line as the document has it: the ghost text hidden (Escape), the cursor's line read
       const docLine = async () => {
         await page.keyboard.press('Escape');
         await sleep(200);
-        return norm(await page.evaluate(() => {
-          const cur = document.querySelector('.monaco-editor.focused .current-line');
-          const y = cur ? cur.getBoundingClientRect().top : -1;
-          const l = [...document.querySelectorAll('.monaco-editor.focused .view-line')].find((e) => Math.abs(e.getBoundingClientRect().top - y) < 2);
-          return l ? l.textContent : '';
-        }));
+        return cursorLineText();
       };
       await page.keyboard.press('Control+ArrowRight');
       await sleep(300);
@@ -337,9 +344,7 @@ async function main() {
     });
 
     await step('with the suggestion list open, the ghost text continues its selected item; Enter on the item leaves the rest', async () => {
-      await gotoLine(29);
-      await page.keyboard.press('End');
-      await page.keyboard.press('Enter');
+      await newLineInMain();
       await page.keyboard.type('const q = pa', { delay: 60 });
       const listOpen = () => page.evaluate(() => !!document.querySelector('.monaco-editor.focused .suggest-widget.visible'));
       const item = () => page.evaluate(() => {
@@ -364,12 +369,7 @@ async function main() {
       await page.keyboard.press('Enter'); // the list takes the item
       // what is left of the ghost text shows at once (the cache), after the item
       const rest = await until('the rest as ghost text', async () => { const g = await ghostText(); return g.trim() && !(await listOpen()) ? g : undefined; }, 10000);
-      const line = norm(await page.evaluate(() => {
-        const cur = document.querySelector('.monaco-editor.focused .current-line');
-        const y = cur ? cur.getBoundingClientRect().top : -1;
-        const l = [...document.querySelectorAll('.monaco-editor.focused .view-line')].find((e) => Math.abs(e.getBoundingClientRect().top - y) < 2);
-        return l ? l.textContent : '';
-      }));
+      const line = await cursorLineText();
       await shot('03d-ghost-text-after-list-item');
       log(`after Enter: line ${JSON.stringify(line)}, ghost text ${JSON.stringify(rest)}`);
       if (!line.includes(`const q = ${label}`)) throw new Error(`the item ${JSON.stringify(label)} is not on the line ${JSON.stringify(line)}`);
@@ -383,9 +383,7 @@ async function main() {
     });
 
     await step('keystroke-to-ghost-text latency, small file', async () => {
-      await gotoLine(29);
-      await page.keyboard.press('End');
-      await page.keyboard.press('Enter');
+      await newLineInMain();
       await measureLatency('small.ts (1 KiB)', 30);
       await page.keyboard.press('Escape');
       await revertFile();

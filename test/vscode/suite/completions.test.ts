@@ -1,11 +1,17 @@
 import * as assert from 'assert';
 import * as vscode from 'vscode';
-import { CompletionTiming, shapeCompletion } from '../../../src/features/completions';
+import { CompletionTiming, cutShort, shapeCompletion } from '../../../src/features/completions';
 import { completionSettings } from '../../../src/features/config';
 import { api, closeAll, openEditor, percentile, report, revert, sleep, waitFor } from './helpers';
 
 async function typeText(text: string) {
   for (const ch of text) await vscode.commands.executeCommand('type', { text: ch });
+}
+
+/** A new line under small.ts's "function main() {", the cursor on it. */
+async function newLineInMain(ed: vscode.TextEditor) {
+  cursorAtLineEnd(ed, /^function main\(\) \{$/);
+  await vscode.commands.executeCommand('editor.action.insertLineAfter');
 }
 
 /** Puts the cursor at the end of the first line matching re. */
@@ -30,8 +36,7 @@ describe('inline completions', function () {
     const a = await api();
     const ed = await openEditor('small.ts');
     a.completions.clearCache();
-    cursorAtLineEnd(ed, /^function main\(\) \{$/);
-    await vscode.commands.executeCommand('editor.action.insertLineAfter');
+    await newLineInMain(ed);
     const before = ed.document.getText();
     const since = Date.now();
     await typeText('  const p');
@@ -63,8 +68,7 @@ describe('inline completions', function () {
     const a = await api();
     const ed = await openEditor('small.ts');
     a.completions.clearCache();
-    cursorAtLineEnd(ed, /^function main\(\) \{$/);
-    await vscode.commands.executeCommand('editor.action.insertLineAfter');
+    await newLineInMain(ed);
     const since = Date.now();
     await typeText('  path.a');
     const got = await waitFor('a completion', () => (a.completions.events.lastResult && a.completions.events.lastResult.at >= since ? a.completions.events.lastResult : undefined), 30000);
@@ -92,8 +96,7 @@ describe('inline completions', function () {
     const a = await api();
     const ed = await openEditor('small.ts');
     a.completions.clearCache();
-    cursorAtLineEnd(ed, /^function main\(\) \{$/);
-    await vscode.commands.executeCommand('editor.action.insertLineAfter');
+    await newLineInMain(ed);
     const since = Date.now();
     await typeText('  console.log(pa');
     const start = ed.document.offsetAt(ed.selection.active);
@@ -131,8 +134,7 @@ describe('inline completions', function () {
     const a = await api();
     const ed = await openEditor('small.ts');
     a.completions.clearCache();
-    cursorAtLineEnd(ed, /^function main\(\) \{$/);
-    await vscode.commands.executeCommand('editor.action.insertLineAfter');
+    await newLineInMain(ed);
     await sleep(400);
     const r0 = a.completions.events.requests;
     const since = Date.now();
@@ -200,8 +202,7 @@ describe('inline completions', function () {
     const a = await api();
     const ed = await openEditor('small.ts');
     const cfg = vscode.workspace.getConfiguration('flowstate');
-    cursorAtLineEnd(ed, /^function main\(\) \{$/);
-    await vscode.commands.executeCommand('editor.action.insertLineAfter');
+    await newLineInMain(ed);
     const quiet = async (what: string) => {
       // a request started before the setting changed (for the edit above) may still be counted
       // when it leaves the queue: let it land before counting
@@ -265,8 +266,7 @@ describe('inline completions', function () {
     const a = await api();
     const ed = await openEditor('small.ts');
     const cfg = vscode.workspace.getConfiguration('flowstate');
-    cursorAtLineEnd(ed, /^function main\(\) \{$/);
-    await vscode.commands.executeCommand('editor.action.insertLineAfter');
+    await newLineInMain(ed);
     await typeText('  const pa');
     await sleep(600); // the automatic requests of the typing land first
     // (the extension's own requests, started on edits, and VS Code's run beside these)
@@ -299,7 +299,7 @@ describe('inline completions', function () {
       const pos = ed.selection.active;
       const ref = await a.engine.api!.complete({ uri: ed.document.uri.toString(), version: ed.document.version, offset: ed.document.offsetAt(pos),
         maxTokens: s.maxTokens, temperature: s.temperature, topP: 0.95, timeBudgetMs: 5000, mode: 'block', suffixLines: s.suffixLines });
-      const typed = shapeCompletion(ed.document, pos, ref.text, 'block', ref.stoppedBy === 'max_tokens' || ref.stoppedBy === 'time');
+      const typed = shapeCompletion(ed.document, pos, ref.text, 'block', cutShort(ref.stoppedBy));
       assert.strictEqual(typed?.text, rest, `typed: ${JSON.stringify(ref.text)} (${ref.stoppedBy}), listed: ${JSON.stringify(insert)}`);
       // an item that would replace text after the cursor gets no ghost text beside it
       const p = ed.selection.active;
