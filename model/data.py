@@ -85,23 +85,53 @@ def build(tok, files, fim_rate, pack, seed=0):
 
 
 def build_eval(tok, val_file, long_only):
-    sp = special_ids(tok)
     texts = [r["text"] for r in read_jsonl_xz(val_file) if r.get("long") or not long_only]
     encs = tok.encode_batch(texts, add_special_tokens=False)
-    docs = [np.array([sp["fim_prefix"]] + e.ids + [sp["end_of_text"]], dtype=np.uint16) for e in encs]
-    nbytes = np.array([len(t.encode("utf-8")) for t in texts], dtype=np.int64)
+    return eval_arrays(special_ids(tok), [e.ids for e in encs], [len(t.encode("utf-8")) for t in texts])
+
+
+def eval_arrays(sp, id_lists, nbytes):
+    """Evaluation documents (single files in plain form): tokens, starts, bytes per file."""
+    docs = [np.array([sp["fim_prefix"]] + ids + [sp["end_of_text"]], dtype=np.uint16) for ids in id_lists]
     starts = np.cumsum([0] + [len(d) for d in docs[:-1]]).astype(np.int64)
-    return np.concatenate(docs), starts, nbytes
+    return np.concatenate(docs), starts, np.array(nbytes, dtype=np.int64)
+
+
+def save_eval(out, name, arrays):
+    t, s, nb = arrays
+    np.save(os.path.join(out, f"{name}.tokens.npy"), t)
+    np.save(os.path.join(out, f"{name}.docs.npy"), s)
+    np.save(os.path.join(out, f"{name}.bytes.npy"), nb)
+    print(f"{name}: {len(t) / 1e6:.2f}M tokens in {len(s)} files, {nb.sum() / 1e6:.1f} MB")
+
+
+def eval_from_ids(path, out):
+    """The evaluation arrays from ids made by the engine's tokenizer (node out/bench/tokenIds.js
+    --jsonl), where Python has no `tokenizers`: a CPU-only machine evaluating shipped weights."""
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "models", "contract.json")) as f:
+        roles = json.load(f)["special_tokens"]
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "assets", "tokenizer.json")) as f:
+        added = {t["content"]: t["id"] for t in json.load(f)["added_tokens"]}
+    sp = {role: added[text] for role, text in roles.items()}
+    with open(path) as f:
+        files = json.load(f)["files"]
+    os.makedirs(out, exist_ok=True)
+    for name, long_only in (("val", False), ("val_long", True)):
+        chosen = [d for d in files if d["long"] or not long_only]
+        save_eval(out, name, eval_arrays(sp, [d["ids"] for d in chosen], [d["bytes"] for d in chosen]))
 
 
 def main():
-    from tokenizers import Tokenizer
     ap = argparse.ArgumentParser()
-    ap.add_argument("--tokenizer", required=True)
+    ap.add_argument("--tokenizer")
     ap.add_argument("--out", required=True)
     ap.add_argument("--fim-rate", type=float, default=FIM_RATE)
-    ap.add_argument("files", nargs="+")
+    ap.add_argument("--eval-ids", help="only the evaluation arrays, from node out/bench/tokenIds.js --jsonl output")
+    ap.add_argument("files", nargs="*")
     a = ap.parse_args()
+    if a.eval_ids:
+        return eval_from_ids(a.eval_ids, a.out)
+    from tokenizers import Tokenizer
     tok = Tokenizer.from_file(a.tokenizer)
     os.makedirs(a.out, exist_ok=True)
     train = [f for f in a.files if "train" in os.path.basename(f)]
@@ -111,11 +141,7 @@ def main():
     np.save(os.path.join(a.out, "train.docs.npy"), s)
     print(f"train: {len(t) / 1e6:.1f}M tokens in {len(s)} documents")
     for name, long_only in (("val", False), ("val_long", True)):
-        t, s, nb = build_eval(tok, val, long_only)
-        np.save(os.path.join(a.out, f"{name}.tokens.npy"), t)
-        np.save(os.path.join(a.out, f"{name}.docs.npy"), s)
-        np.save(os.path.join(a.out, f"{name}.bytes.npy"), nb)
-        print(f"{name}: {len(t) / 1e6:.2f}M tokens in {len(s)} files, {nb.sum() / 1e6:.1f} MB")
+        save_eval(a.out, name, build_eval(tok, val, long_only))
 
 
 if __name__ == "__main__":

@@ -233,7 +233,20 @@ def parity_fixture(lm, path, seed=0, max_floats=4096):
                    "logits_stride": ls, "state_stride": ss, "steps": steps}, f)
 
 
-def write_model_folder(lm, out, name, training, fixture=None, fp16_weights=False):
+def head_input_absmax(lm, tokens):
+    """The largest |value| the vocabulary head reads (the final norm's output) over the calibration
+    tokens, read as the engine reads a file (state carried): model/quantize.py gives the head's
+    int8 activation codes this one fixed scale instead of one per row."""
+    state, top, chunk = None, 0.0, min(2048, max_chunk(lm.cfg))
+    with torch.no_grad():
+        for i in range(0, len(tokens), chunk):
+            h, state, _ = lm.hidden(torch.tensor(tokens[i:i + chunk]).unsqueeze(0), state)
+            top = max(top, float(h.abs().max()))
+    return top
+
+
+def write_model_folder(lm, out, name, training, fixture=None, fp16_weights=False, calibration=None):
+    """calibration: (token ids, what they are) for the CPU graph's static head scale, or None."""
     os.makedirs(out, exist_ok=True)
     lm = lm.float().eval().cpu()
     if fp16_weights:                       # round first, so PyTorch and the fixture see the same weights
@@ -247,8 +260,13 @@ def write_model_folder(lm, out, name, training, fixture=None, fp16_weights=False
         store_weights_fp16(os.path.join(out, "model.onnx"))
     training = dict(training, weights_stored_as="float16" if fp16_weights else "float32")
     shutil.copyfile(TOKENIZER_PATH, os.path.join(out, "tokenizer.json"))
+    man = manifest(lm, name, TOKENIZER_PATH, training)
+    if calibration:
+        ids, about = calibration
+        man["calibration"] = {"head_input_absmax": head_input_absmax(lm, ids), "head_weight": "lm.embed.weight",
+                              "tokens": len(ids), "text": about}
     with open(os.path.join(out, "manifest.json"), "w") as f:
-        json.dump(manifest(lm, name, TOKENIZER_PATH, training), f, indent=1)
+        json.dump(man, f, indent=1)
     if fixture:
         parity_fixture(lm, fixture)
     print(f"{name}: {lm.num_params() / 1e6:.2f}M parameters, state {lm.state_size() * 4 / 1024:.1f} KiB, "
@@ -270,6 +288,9 @@ if __name__ == "__main__":
     ap.add_argument("--name")
     ap.add_argument("--fixture")
     ap.add_argument("--fp16-weights", action="store_true", help="store weights as float16 (half the file)")
+    ap.add_argument("--calibration-tokens", help="JSON array of token ids (node out/bench/tokenIds.js) for the CPU "
+                    "graph's static head scale; not given: the head's activations get a scale per row")
+    ap.add_argument("--calibration-about", default="", help="what the calibration tokens are, for the manifest")
     ap.add_argument("--cpu-graph", action="store_true",
                     help="also write the int8 CPU graph (model/quantize.py) and name it in manifest files.graph_cpu")
     a = ap.parse_args()
@@ -278,7 +299,12 @@ if __name__ == "__main__":
         lm, training = LM(TINY[a.tiny]), {"note": "random weights (seed 1234): a test model, not a language model"}
     else:
         lm, training = load_checkpoint(a.checkpoint)
-    write_model_folder(lm, a.out, a.name or os.path.basename(os.path.normpath(a.out)), training, a.fixture, a.fp16_weights)
+    calibration = None
+    if a.calibration_tokens:
+        with open(a.calibration_tokens) as f:
+            calibration = (json.load(f), a.calibration_about or os.path.basename(a.calibration_tokens))
+    write_model_folder(lm, a.out, a.name or os.path.basename(os.path.normpath(a.out)), training, a.fixture,
+                       a.fp16_weights, calibration)
     if a.cpu_graph:   # the CPU graph: quantize.py writes model-int8.onnx and manifest files.graph_cpu
         import quantize
         quantize.quantize_folder(a.out)

@@ -51,6 +51,8 @@ from onnx import TensorProto, helper, numpy_helper
 
 import length_switch
 
+FP16_SUFFIX = "_fp16"   # export.py --fp16-weights: a float16 initializer NAME_fp16 Cast to NAME
+
 MS_DOMAIN = "com.microsoft"
 METHODS = ("int8", "int8-dynamic", "nbits8", "nbits4")
 DEFAULT_METHOD = "int8"
@@ -356,8 +358,9 @@ def where_to_trilu(g, log=print):
 # ---------------------------------------------------------------- quantization
 
 class _Quantizer:
-    def __init__(self, g, method, block_size, accuracy_level, min_elements, log, one_pass_codes=True):
+    def __init__(self, g, method, block_size, accuracy_level, min_elements, log, one_pass_codes=True, static_absmax=None):
         self.g, self.method, self.block_size, self.accuracy_level = g, method, block_size, accuracy_level
+        self.static_absmax = static_absmax or {}   # weight name -> calibrated max |activation| it reads
         self.min_elements, self.log, self.one_pass_codes = min_elements, log, one_pass_codes
         self.inits = {i.name: i for i in g.initializer}
         self.producers = {o: n for n in g.node for o in n.output}
@@ -416,7 +419,18 @@ class _Quantizer:
         e = self.weight(wname, transposed)
         base = (node.name or node.output[0]).strip("/").replace("/", "_") + "_q"
         a, y, mk = node.input[0], node.output[0], helper.make_node
-        if self.method == "int8":
+        absmax = self.static_absmax.get(wname.removesuffix(FP16_SUFFIX))
+        if self.method == "int8" and absmax is not None:
+            # one calibrated scale for every row (the vocabulary head: its per-row scale ops cost
+            # ~6% of a long chunk); a value past the calibrated range saturates
+            scale = self.const(base + "_sscale", np.array(absmax / 127, np.float32))
+            zp = self.const("q_zp128", np.array(128, np.uint8))
+            nodes = [
+                mk("QuantizeLinear", [a, scale, zp], [base + "_a"], name=base + "_aq"),
+                mk("MatMulIntegerToFloat", [base + "_a", e["W"], scale, e["wscale"], zp], [y],
+                   name=base + "_mm", domain=MS_DOMAIN),
+            ]
+        elif self.method == "int8":
             eps = self.const("q_eps", np.array(1e-30, np.float32))
             inv127 = self.const("q_inv127", np.array(1 / 127, np.float32))
             zp = self.const("q_zp128", np.array(128, np.uint8))
@@ -466,7 +480,8 @@ class _Quantizer:
             inputs = [a, e["B"], e["scales"]] + ([e["zp"]] if e["zp"] else [])
             nodes = [mk("MatMulNBits", inputs, [y], name=base + "_mm", domain=MS_DOMAIN, K=e["K"], N=e["N"],
                         bits=int(self.method[5:]), block_size=self.block_size, accuracy_level=self.accuracy_level)]
-        self.done.append({"node": node.name, "weight": wname, "K": e["K"], "N": e["N"], "max_abs_error": e["err"]})
+        self.done.append({"node": node.name, "weight": wname, "K": e["K"], "N": e["N"], "max_abs_error": e["err"],
+                          "static_scale": absmax is not None and self.method == "int8"})
         self.log(f"  {node.name or y}: {wname} [{e['K']} x {e['N']}] -> {self.method}, max |w - deq(w)| {e['err']:.2e}")
         return nodes
 
@@ -494,17 +509,18 @@ class _Quantizer:
 
 
 def quantize_model(model, method=DEFAULT_METHOD, block_size=32, accuracy_level=4, min_elements=4096,
-                   split_tail=True, embed_from_int8=True, fuse=True, log=print, one_pass_codes=True):
+                   split_tail=True, embed_from_int8=True, fuse=True, log=print, one_pass_codes=True, static_absmax=None):
     """Returns (new ModelProto, list of the quantized MatMuls). one_pass_codes: int8 activation
     codes by one per-row QuantizeLinear (1.10x the tokens/s at T = 1,024) rather than
-    Reciprocal/Mul/Round/Add/Cast (~0.2 ms less per single-token run: cheaper kernels for few rows)."""
+    Reciprocal/Mul/Round/Add/Cast (~0.2 ms less per single-token run: cheaper kernels for few rows).
+    static_absmax: {weight name: calibrated max |input|}: those MatMuls get one fixed activation scale."""
     if method not in METHODS:
         raise ValueError(f"method {method!r}: expected one of {', '.join(METHODS)}")
     if length_switch.find_switch(model) is not None:
         # two forms behind an If on the chunk length (length_switch.py): each on its own, then
         # together again; their int8 weights are the same tensors, stored once
         qs, ql, limit, done = quantize_forms(model, method, block_size, accuracy_level, min_elements, split_tail,
-                                             embed_from_int8, fuse, log)
+                                             embed_from_int8, fuse, log, static_absmax)
         return length_switch.switch(qs, ql, limit), done
     m = onnx.ModelProto()
     m.CopyFrom(model)
@@ -514,7 +530,7 @@ def quantize_model(model, method=DEFAULT_METHOD, block_size=32, accuracy_level=4
     if fuse:
         fuse_gelu(g, log)
         where_to_trilu(g, log)
-    q = _Quantizer(g, method, block_size, accuracy_level, min_elements, log, one_pass_codes)
+    q = _Quantizer(g, method, block_size, accuracy_level, min_elements, log, one_pass_codes, static_absmax)
     body = []
     for node in list(g.node):
         new = q.matmul(node) if node.op_type == "MatMul" else None
@@ -533,20 +549,28 @@ def quantize_model(model, method=DEFAULT_METHOD, block_size=32, accuracy_level=4
     return m, q.done
 
 
-def quantize_forms(model, method, block_size, accuracy_level, min_elements, split_tail, embed_from_int8, fuse, log):
+def quantize_forms(model, method, block_size, accuracy_level, min_elements, split_tail, embed_from_int8, fuse, log,
+                   static_absmax=None):
     """The two forms of a length-switched model (length_switch.py), each quantized:
     (short, long, max_small, the short form's quantized MatMuls)."""
     small, large, limit = length_switch.split(model)
     args = (method, block_size, accuracy_level, min_elements, split_tail, embed_from_int8, fuse)
-    qs, done = quantize_model(small, *args, log=log, one_pass_codes=False)   # decoding: mostly one token
-    ql, _ = quantize_model(large, *args, log=lambda *_: None)
+    qs, done = quantize_model(small, *args, log=log, one_pass_codes=False, static_absmax=static_absmax)   # decoding: mostly one token
+    ql, _ = quantize_model(large, *args, log=lambda *_: None, static_absmax=static_absmax)
     return qs, ql, limit, done
 
 
 # ---------------------------------------------------------------- model folder
 
+def static_absmax_of(manifest):
+    """The exporter's calibration (export.py --calibration-tokens) as {weight: max |input|}, or None."""
+    cal = (manifest or {}).get("calibration")
+    return {cal["head_weight"]: cal["head_input_absmax"]} if cal else None
+
+
 def quantize_folder(folder, method=DEFAULT_METHOD, out=DEFAULT_OUT, graph=None, block_size=32, accuracy_level=4,
-                    min_elements=4096, update_manifest=True, split_tail=True, embed_from_int8=True, fuse=True, log=print):
+                    min_elements=4096, update_manifest=True, split_tail=True, embed_from_int8=True, fuse=True, log=print,
+                    static_head=True):
     man_path = os.path.join(folder, "manifest.json")
     manifest = None
     if os.path.exists(man_path):
@@ -559,7 +583,8 @@ def quantize_folder(folder, method=DEFAULT_METHOD, out=DEFAULT_OUT, graph=None, 
         raise ValueError("the output would overwrite the float graph")
     if os.sep in out or "/" in out:
         raise ValueError(f"--out is a file name in the model folder, got {out!r}")
-    log(f"{src} -> {dst} ({method})")
+    static_absmax = static_absmax_of(manifest) if static_head else None
+    log(f"{src} -> {dst} ({method}{', static head scale' if static_absmax else ''})")
     model = onnx.load(src)
     long_out = None
     if length_switch.find_switch(model) is not None:
@@ -567,13 +592,13 @@ def quantize_folder(folder, method=DEFAULT_METHOD, out=DEFAULT_OUT, graph=None, 
         # the short form for decoding (files.graph_cpu), the long form for reading
         # (files.graph_cpu_long), their int8 weights in one shared file (out + ".data").
         qm, ql, limit, done = quantize_forms(model, method, block_size, accuracy_level, min_elements, split_tail,
-                                             embed_from_int8, fuse, log)
+                                             embed_from_int8, fuse, log, static_absmax)
         long_out = out.replace(".onnx", "") + "-long.onnx"
         save_sharing_weights(qm, dst, ql, os.path.join(folder, long_out))
         sizes = sum(os.path.getsize(os.path.join(folder, f)) for f in (out, out + ".data", long_out))
     else:
         qm, done = quantize_model(model, method, block_size, accuracy_level, min_elements, split_tail,
-                                  embed_from_int8, fuse, log=log)
+                                  embed_from_int8, fuse, log=log, static_absmax=static_absmax)
         onnx.checker.check_model(qm)
         onnx.save(qm, dst)
         sizes = os.path.getsize(dst)
@@ -589,7 +614,8 @@ def quantize_folder(folder, method=DEFAULT_METHOD, out=DEFAULT_OUT, graph=None, 
         else:
             files.pop("graph_cpu_long", None)
             files.pop("graph_cpu_long_min_tokens", None)
-        manifest["quantization"] = quantization_note(method, block_size, accuracy_level, min_elements, len(done))
+        manifest["quantization"] = quantization_note(method, block_size, accuracy_level, min_elements, len(done),
+                                                     static_absmax if method == "int8" else None)
         with open(man_path, "w") as f:
             json.dump(manifest, f, indent=1)
         log(f"{man_path}: files.graph_cpu = {out}" + (f", files.graph_cpu_long = {long_out}" if long_out else ""))
@@ -629,7 +655,7 @@ def save_sharing_weights(first, path, second, second_path, min_bytes=1024):
     onnx.save_model(m, second_path)
 
 
-def quantization_note(method, block_size, accuracy_level, min_elements, count):
+def quantization_note(method, block_size, accuracy_level, min_elements, count, static_absmax=None):
     what = {
         "int8": "int8 weights per output column (symmetric) x int8 activations per row (symmetric, scale max|row|/127), "
                 "int32 accumulation (MatMulIntegerToFloat)",
@@ -637,9 +663,13 @@ def quantization_note(method, block_size, accuracy_level, min_elements, count):
         "nbits8": f"MatMulNBits, 8-bit symmetric weights in blocks of {block_size} along K, accuracy_level {accuracy_level}",
         "nbits4": f"MatMulNBits, 4-bit weights with zero points in blocks of {block_size} along K, accuracy_level {accuracy_level}",
     }[method]
-    return {"graph": "files.graph_cpu", "method": method, "about": what, "matmuls": count,
+    note = {"graph": "files.graph_cpu", "method": method, "about": what, "matmuls": count,
             "min_elements": min_elements, "tool": "model/quantize.py",
             "float32": "embedding scale-up, recurrent state, norms, attention, softmax, surprisal"}
+    if static_absmax:
+        note["static_activation_scale"] = {w: f"{m:.4g} / 127 (manifest calibration; larger values saturate)"
+                                           for w, m in static_absmax.items()}
+    return note
 
 
 def main(argv=None):
@@ -655,9 +685,12 @@ def main(argv=None):
     ap.add_argument("--no-fuse-gelu", action="store_true", help="keep the exported GELU ops")
     ap.add_argument("--keep-float-embedding", action="store_true", help="the embedding Gather keeps reading the float table")
     ap.add_argument("--no-manifest", action="store_true", help="do not write files.graph_cpu into manifest.json")
+    ap.add_argument("--per-row-head", action="store_true",
+                    help="ignore the manifest's calibration: the head's activations get a scale per row")
     a = ap.parse_args(argv)
     quantize_folder(a.folder, a.method, a.out, a.graph, a.block_size, a.accuracy_level, a.min_elements,
-                    not a.no_manifest, not a.no_split_tail, not a.keep_float_embedding, not a.no_fuse_gelu)
+                    not a.no_manifest, not a.no_split_tail, not a.keep_float_embedding, not a.no_fuse_gelu,
+                    static_head=not a.per_row_head)
 
 
 if __name__ == "__main__":

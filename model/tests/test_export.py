@@ -81,3 +81,35 @@ def test_reading_form_computes_the_blocked_form(extra):
             pairs = [(la, lb), (ia, ib), (ua, ub)] + [(sa[k], sb[k]) for k in sa]
             for x, y in pairs:
                 assert (x - y).abs().max() <= 1e-5 * (1 + x.abs().max())
+
+
+@pytest.mark.parametrize("arch", ["flowformer", "deltanet"])
+def test_weights_recovered_from_exported_folder(arch, tmp_path):
+    """weights_from_onnx.py gives back the exported (float16-stored) weights exactly, under the
+    names train.py --init and export.py --checkpoint load, and refuses a config that does not fit."""
+    import torch
+    from model import LM
+    import weights_from_onnx
+    torch.manual_seed(7)
+    lm = LM(export.TINY[arch])
+    with torch.no_grad():   # as after training: no two parameters equal (the exporter merges equal ones)
+        for p in lm.parameters():
+            p.add_(torch.randn_like(p) * 0.01)
+    folder = tmp_path / "m"
+    export.write_model_folder(lm, str(folder), "m", {"tokens": 123}, None, fp16_weights=True)
+    config, weights, training = weights_from_onnx.recover(str(folder))
+    expected = {k: v.half().float() for k, v in lm.state_dict().items()}
+    assert set(weights) == set(expected)
+    for k in expected:
+        assert torch.equal(weights[k].float(), expected[k]), k
+    assert training["tokens"] == 123
+    torch.save({"config": config, "training": training, "model": weights}, tmp_path / "w.pt")
+    again, _ = export.load_checkpoint(str(tmp_path / "w.pt"))
+    tokens = torch.randint(0, export.TINY[arch].vocab_size, (1, 70))
+    with torch.no_grad():
+        torch.testing.assert_close(again(tokens)[0], lm.half().float()(tokens)[0])
+    man = json.load(open(folder / "manifest.json"))
+    man["config"]["mlp_mult"] *= 2
+    json.dump(man, open(folder / "manifest.json", "w"))
+    with pytest.raises(ValueError, match="up.weight"):
+        weights_from_onnx.recover(str(folder))

@@ -107,8 +107,9 @@ def small_model(seed=0):
 _erf = np.vectorize(math.erf, otypes=[np.float64])
 
 
-def run(model, feeds):
-    """Evaluates the graph with numpy, float32 like ONNX Runtime's CPU kernels (not bit-exact)."""
+def run(model, feeds, extra=()):
+    """Evaluates the graph with numpy, float32 like ONNX Runtime's CPU kernels (not bit-exact);
+    the outputs, then the values named in extra."""
     g = model.graph
     env = dict(feeds)
     env.update({i.name: numpy_helper.to_array(i) for i in g.initializer})
@@ -184,7 +185,7 @@ def run(model, feeds):
         else:
             raise NotImplementedError(op)
         env[n.output[0]] = r
-    return [env[o.name] for o in g.output]
+    return [env[o.name] for o in g.output] + [env[k] for k in extra]
 
 
 def feeds(tokens, seed=1):
@@ -261,6 +262,30 @@ def test_per_row_activations_do_not_depend_on_the_chunk(one_pass):
     assert np.array_equal(full[:, :5], head)
 
 
+def test_static_head_scale():
+    """A calibrated max |input| for the head (manifest calibration): its activation codes use that
+    one scale (no per-row ops), the outputs stay close to the float graph's, a token's numbers
+    still do not depend on its chunk, and a too-small calibration visibly saturates."""
+    m = small_model()
+    logits, nll, h1 = run(m, feeds(TOKENS), extra=["h1"])
+    absmax = float(np.abs(h1).max())
+    qm, done = qz.quantize_model(m, min_elements=0, log=lambda *_: None, static_absmax={"emb": absmax})
+    assert [d["static_scale"] for d in done] == [False, False, True]
+    producers = {o: n for n in qm.graph.node for o in n.output}
+    head = next(n for n in qm.graph.node if n.op_type == "MatMulIntegerToFloat" and n.input[2] != "q_one")
+    codes = producers[head.input[0]]
+    assert codes.op_type == "QuantizeLinear" and codes.input[1] == head.input[2]
+    scale = next(i for i in qm.graph.initializer if i.name == head.input[2])
+    assert numpy_helper.to_array(scale).shape == () and np.isclose(numpy_helper.to_array(scale), absmax / 127)
+    assert sum(n.op_type == "ReduceMax" for n in qm.graph.node) == 2      # the two other MatMuls' row scales
+    ql, qn = run(qm, feeds(TOKENS))
+    assert np.abs(ql - logits).max() < 0.03 * np.abs(logits).max()
+    assert np.abs(qn - nll).mean() < 0.05 and np.abs(qn - nll).max() < 0.2
+    assert np.array_equal(run(qm, feeds(TOKENS[:5]))[1], qn[:, :5])
+    tight, _ = qz.quantize_model(m, min_elements=0, log=lambda *_: None, static_absmax={"emb": absmax / 20})
+    assert np.abs(run(tight, feeds(TOKENS))[0] - logits).max() > 0.1 * np.abs(logits).max()
+
+
 def test_quantize_folder_writes_graph_and_manifest(tmp_path):
     onnx.save(small_model(), str(tmp_path / "model.onnx"))
     man = {"schema_version": 1, "files": {"graph": "model.onnx", "tokenizer": "tokenizer.json"}}
@@ -292,7 +317,8 @@ def test_shipped_cpu_graphs_are_current(name):
     long_out = man["files"].get("graph_cpu_long")
     if long_out:      # a length-switched float graph: its two forms as two CPU graphs over one weight file
         q = man["quantization"]
-        qs, ql, limit, _ = qz.quantize_forms(float_model, q["method"], 32, 4, q["min_elements"], True, True, True, log=lambda *_: None)
+        qs, ql, limit, _ = qz.quantize_forms(float_model, q["method"], 32, 4, q["min_elements"], True, True, True,
+                                             log=lambda *_: None, static_absmax=qz.static_absmax_of(man))
         assert man["files"]["graph_cpu_long_min_tokens"] == limit + 1
         pairs = [(qs, out), (ql, long_out)]
         assert os.path.exists(os.path.join(folder, out + ".data"))
