@@ -12,7 +12,11 @@ Methods (--method):
                 computed in the graph) x int8 per-column symmetric weights, int32 accumulation
                 (MatMulIntegerToFloat, com.microsoft, applies the weight scales). A token's
                 result depends on its own row only, so reading a file in other chunks gives the
-                same outputs (the engine's incremental == from-scratch property).
+                same outputs (the engine's incremental == from-scratch property). The vocabulary
+                head's input gets one fixed scale instead where the manifest has a calibration
+                (export.py --calibration-tokens: the largest |value| it took on sample text;
+                larger values saturate): no per-row ops on the widest MatMul, and still no
+                dependence on other rows (--per-row-head ignores the calibration).
   int8-dynamic  ORT quantize_dynamic's pattern: DynamicQuantizeLinear (uint8 activations, one
                 scale per tensor) + MatMulInteger with int8 per-column weights + scale multiply;
                 ORT fuses it into DynamicQuantizeMatMul. Faster, but the activation scale is the

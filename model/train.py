@@ -102,8 +102,9 @@ def load_init(lm, path):
         own[name] = w.to(target.dtype)
     lm.load_state_dict(own)
     before = src.get("training", {})
-    return {"init_from": os.path.basename(path), "init_tokens": before.get("tokens", 0),
-            "init_minutes": before.get("minutes", 0)}
+    # the source's own tokens plus those it was itself started from: the whole chain's count
+    return {"init_from": os.path.basename(path), "init_tokens": before.get("tokens", 0) + before.get("init_tokens", 0),
+            "init_minutes": before.get("minutes", 0) + before.get("init_minutes", 0)}
 
 
 def main():

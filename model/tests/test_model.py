@@ -287,3 +287,29 @@ def test_transformer_baseline_is_causal():
         b, _ = lm(tokens2)
     assert torch.allclose(a[:, :15], b[:, :15], atol=1e-5)
     assert not torch.allclose(a[:, 15:], b[:, 15:], atol=1e-3)
+
+
+def test_init_widens_a_window_layer_to_shared_kv_heads(tmp_path):
+    """train.py --init: a local layer with fewer key/value heads starts each shared head as the mean
+    of the heads it replaces (queries and every other weight copied), and the record counts the
+    tokens of the whole chain of runs the weights come from."""
+    import train
+    base = dict(arch="deltanet", vocab_size=97, d_model=32, n_layer=3, n_head=4, block_size=8, local_layers=(1,), window=8)
+    torch.manual_seed(3)
+    src = LM(Config(**base))
+    path = tmp_path / "src.pt"
+    torch.save({"config": src.cfg.to_dict(), "training": {"tokens": 10, "init_tokens": 5, "minutes": 2.0},
+                "model": {k: v.half() for k, v in src.state_dict().items()}}, path)
+    dst = LM(Config(**base, local_kv_heads=2))
+    record = train.load_init(dst, str(path))
+    assert record["init_tokens"] == 15 and record["init_minutes"] == 2.0
+    s, d = {k: v.half().float() for k, v in src.state_dict().items()}, dst.state_dict()
+    name = "blocks.1.mixer.qkv.weight"
+    q, k, v = s[name].split(32)
+    dh = 32 // 4
+    pooled = lambda w: w.reshape(2, 2, dh, 32).mean(1).reshape(2 * dh, 32)   # noqa: E731
+    # pooled in float16 by load_init (the stored dtype): within its rounding
+    assert torch.allclose(d[name], torch.cat([q, pooled(k), pooled(v)]), rtol=1e-3, atol=1e-5)
+    for key in s:
+        if key != name:
+            assert torch.equal(d[key], s[key].to(d[key].dtype)), key
