@@ -4,6 +4,7 @@
 # every 4 minutes in /tmp/runs/NAME (resumed when there). Start it in the background (setsid):
 # the runs outlive the call, so they run from a copy of model/ in /tmp/fs.
 #   bash model/gpu/launch.sh MINUTES "name|train.py args" ...
+# Then poll with `bash model/gpu/wait.sh` call after call (the machine goes when idle ~30 s).
 set -euo pipefail
 MINUTES=$1; shift
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
