@@ -108,11 +108,8 @@ def save_eval(out, name, arrays):
 def eval_from_ids(path, out):
     """The evaluation arrays from ids made by the engine's tokenizer (node out/bench/tokenIds.js
     --jsonl), where Python has no `tokenizers`: a CPU-only machine evaluating shipped weights."""
-    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "models", "contract.json")) as f:
-        roles = json.load(f)["special_tokens"]
-    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "assets", "tokenizer.json")) as f:
-        added = {t["content"]: t["id"] for t in json.load(f)["added_tokens"]}
-    sp = {role: added[text] for role, text in roles.items()}
+    import export   # its special-token ids from tokenizer.json, without the `tokenizers` package
+    sp = export.special_token_ids(export.TOKENIZER_PATH, export.load_contract())
     with open(path) as f:
         files = json.load(f)["files"]
     os.makedirs(out, exist_ok=True)

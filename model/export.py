@@ -139,6 +139,7 @@ def store_weights_fp16(path, min_elements=1024):
     file; ONNX Runtime folds the Casts when it loads the model, so compute stays float32."""
     import onnx
     from onnx import helper, numpy_helper
+    from quantize import FP16_SUFFIX     # the name quantize.py and weights_from_onnx.py look for
     m = onnx.load(path)
     g = m.graph
     casts = []
@@ -149,8 +150,8 @@ def store_weights_fp16(path, min_elements=1024):
         if arr.size < min_elements:
             continue
         name = init.name
-        init.CopyFrom(numpy_helper.from_array(arr.astype(np.float16), name + "_fp16"))
-        casts.append(helper.make_node("Cast", [name + "_fp16"], [name], to=onnx.TensorProto.FLOAT, name="cast_" + name))
+        init.CopyFrom(numpy_helper.from_array(arr.astype(np.float16), name + FP16_SUFFIX))
+        casts.append(helper.make_node("Cast", [name + FP16_SUFFIX], [name], to=onnx.TensorProto.FLOAT, name="cast_" + name))
     nodes = casts + list(g.node)
     del g.node[:]
     g.node.extend(nodes)

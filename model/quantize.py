@@ -364,7 +364,8 @@ def where_to_trilu(g, log=print):
 class _Quantizer:
     def __init__(self, g, method, block_size, accuracy_level, min_elements, log, one_pass_codes=True, static_absmax=None):
         self.g, self.method, self.block_size, self.accuracy_level = g, method, block_size, accuracy_level
-        self.static_absmax = static_absmax or {}   # weight name -> calibrated max |activation| it reads
+        # weight name -> calibrated max |activation| it reads (the int8 method's activation codes only)
+        self.static_absmax = (static_absmax or {}) if method == "int8" else {}
         self.min_elements, self.log, self.one_pass_codes = min_elements, log, one_pass_codes
         self.inits = {i.name: i for i in g.initializer}
         self.producers = {o: n for n in g.node for o in n.output}
@@ -424,7 +425,7 @@ class _Quantizer:
         base = (node.name or node.output[0]).strip("/").replace("/", "_") + "_q"
         a, y, mk = node.input[0], node.output[0], helper.make_node
         absmax = self.static_absmax.get(wname.removesuffix(FP16_SUFFIX))
-        if self.method == "int8" and absmax is not None:
+        if absmax is not None:
             # one calibrated scale for every row (the vocabulary head: its per-row scale ops cost
             # ~6% of a long chunk); a value past the calibrated range saturates
             scale = self.const(base + "_sscale", np.array(absmax / 127, np.float32))
@@ -485,7 +486,7 @@ class _Quantizer:
             nodes = [mk("MatMulNBits", inputs, [y], name=base + "_mm", domain=MS_DOMAIN, K=e["K"], N=e["N"],
                         bits=int(self.method[5:]), block_size=self.block_size, accuracy_level=self.accuracy_level)]
         self.done.append({"node": node.name, "weight": wname, "K": e["K"], "N": e["N"], "max_abs_error": e["err"],
-                          "static_scale": absmax is not None and self.method == "int8"})
+                          "static_scale": absmax is not None})
         self.log(f"  {node.name or y}: {wname} [{e['K']} x {e['N']}] -> {self.method}, max |w - deq(w)| {e['err']:.2e}")
         return nodes
 
@@ -587,7 +588,7 @@ def quantize_folder(folder, method=DEFAULT_METHOD, out=DEFAULT_OUT, graph=None, 
         raise ValueError("the output would overwrite the float graph")
     if os.sep in out or "/" in out:
         raise ValueError(f"--out is a file name in the model folder, got {out!r}")
-    static_absmax = static_absmax_of(manifest) if static_head else None
+    static_absmax = static_absmax_of(manifest) if static_head and method == "int8" else None
     log(f"{src} -> {dst} ({method}{', static head scale' if static_absmax else ''})")
     model = onnx.load(src)
     long_out = None
@@ -619,7 +620,7 @@ def quantize_folder(folder, method=DEFAULT_METHOD, out=DEFAULT_OUT, graph=None, 
             files.pop("graph_cpu_long", None)
             files.pop("graph_cpu_long_min_tokens", None)
         manifest["quantization"] = quantization_note(method, block_size, accuracy_level, min_elements, len(done),
-                                                     static_absmax if method == "int8" else None)
+                                                     static_absmax)
         with open(man_path, "w") as f:
             json.dump(manifest, f, indent=1)
         log(f"{man_path}: files.graph_cpu = {out}" + (f", files.graph_cpu_long = {long_out}" if long_out else ""))

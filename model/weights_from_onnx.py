@@ -13,9 +13,9 @@ import os
 import torch
 
 from model import LM, Config
+from quantize import FP16_SUFFIX
 
 PREFIX = "lm."   # export.py wraps the LM in a module holding it as .lm
-FP16_SUFFIX = "_fp16"
 
 
 def recover(folder):
