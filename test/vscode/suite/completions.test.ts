@@ -151,7 +151,10 @@ describe('inline completions', function () {
 
   it('typing on cancels the request in flight', async () => {
     const a = await api();
-    // A slow request: 200 lines of fill-in-the-middle suffix (the model reads ~1000 tokens first).
+    // A slow request: a block of 1,500 lines pasted above the cursor (~30k tokens the state at the
+    // cursor must read first), then 200 lines of fill-in-the-middle suffix (~1,000 tokens). A typed
+    // letter with only the suffix to read was not enough on a fast CPU: the tiny model answered it
+    // before VS Code passed the next keystroke on.
     const ed = await openEditor('large.js');
     const line = 400;
     const p = new vscode.Position(line, ed.document.lineAt(line).text.length);
@@ -169,8 +172,10 @@ describe('inline completions', function () {
         await sleep(300);
         const ev = a.completions.events;
         const c0 = ev.cancelled, q0 = ev.requests, e0 = ev.ended;
-        await typeText('v');
-        // the moment a request is in flight, type on
+        const block = ed.document.getText(new vscode.Range(0, 0, 1500, 0));
+        const top = ed.selection.active.line - 1;
+        assert.ok(await ed.edit((e) => e.insert(new vscode.Position(top, 0), block)), 'pasted a block above the cursor');
+        // the moment a request for the cursor is in flight, type on
         const started = await waitFor('a request in flight', () => ev.requests > q0, 3000, 1).catch(() => false);
         if (!started || ev.ended > e0) { missed.push('ended before typing on'); continue; }
         const t = Date.now();
@@ -185,7 +190,7 @@ describe('inline completions', function () {
           assert.fail(`the request in flight still ran ${ms} ms after the keystroke (ended after ${Date.now() - t} ms; recent requests: ${JSON.stringify(ev.recent)})`);
         }
         // VS Code asked for it and took its hurried answer before the keystroke arrived: try again
-        if (ev.cancelled === c0) { missed.push(`answered ${ms} ms after typing on`); continue; }
+        if (ev.cancelled === c0) { missed.push(`answered ${ms} ms after typing on (${JSON.stringify(ev.recent[ev.recent.length - 1])})`); continue; }
         seen = true;
         assert.ok(ms < 3000, `cancelled ${ms} ms after the keystroke`);
       }
