@@ -6,6 +6,8 @@
 //
 //   node bench/graphSpeed.js models/flowformer                      # model.onnx vs files.graph_cpu
 //   node bench/graphSpeed.js models/flowformer model.onnx model-q4.onnx --T 1,64,256,512 --rounds 3
+// A graph given as a path with a folder (other/model-int8.onnx) is that folder's, with its own
+// manifest (state size): two models side by side.
 const fs = require('fs');
 const path = require('path');
 const ort = require(path.join(__dirname, '..', 'node_modules', 'onnxruntime-node'));
@@ -28,11 +30,14 @@ function args() {
 
 (async () => {
   const o = args();
-  const man = JSON.parse(fs.readFileSync(path.join(o.dir, 'manifest.json'), 'utf8'));
+  const manifestOf = (dir) => JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
+  const man = manifestOf(o.dir);
   if (!o.graphs.length) o.graphs = [man.files?.graph ?? 'model.onnx', ...(man.files?.graph_cpu ? [man.files.graph_cpu] : [])];
+  const file = (g) => (g.includes('/') ? g : path.join(o.dir, g));
+  const stateSize = o.graphs.map((g) => manifestOf(path.dirname(file(g))).state.size);
   const sessions = [];
   for (const g of o.graphs) {
-    sessions.push(await ort.InferenceSession.create(path.join(o.dir, g), {
+    sessions.push(await ort.InferenceSession.create(file(g), {
       executionProviders: ['cpu'], intraOpNumThreads: o.threads, interOpNumThreads: 1, graphOptimizationLevel: 'all', executionMode: 'sequential',
     }));
   }
@@ -42,7 +47,7 @@ function args() {
   for (let r = 0; r < o.rounds; r++) {
     for (const T of o.T) {
       for (const [gi, s] of sessions.entries()) {
-        let state = new Float32Array(man.state.size);
+        let state = new Float32Array(stateSize[gi]);
         const run = async (seed) => { const out = await s.run({ tokens: new ort.Tensor('int64', toks(T, seed), [T]), state: new ort.Tensor('float32', state, [state.length]) }); state = out.state_out.data; };
         await run(0); await run(1);
         let n = 0; const t0 = performance.now();
