@@ -53,6 +53,8 @@ interface InFlight {
   /** When the engine was asked. */
   tReq: number;
   done: Promise<CompletionResult>;
+  /** The engine has answered (or failed). */
+  settled?: boolean;
 }
 
 export interface CompletionTiming {
@@ -86,7 +88,9 @@ export interface CompletionEvents {
   /** Engine requests that ended, for any reason (a request that beat the next keystroke is not cancelled). */
   ended: number;
   /** The last few requests that ended: how long each took here and in the engine (for diagnostics). */
-  recent: { offset: number; ms: number; stoppedBy: string; tokens: number; msToState: number; msToFirstToken: number; msTotal: number }[];
+  recent: { offset: number; ms: number; stoppedBy: string; tokens: number; msToState: number; msToFirstToken: number; msTotal: number; endedAt: number }[];
+  /** When the extension host last saw a document change (Date.now()). */
+  changedAt: number;
   /** Requests started on the keystroke, and those VS Code's request then used. */
   speculative: number;
   speculativeUsed: number;
@@ -137,7 +141,7 @@ export class CompletionProvider implements vscode.InlineCompletionItemProvider, 
   private readonly rhythm = new TypingRhythm();
   private readonly disposables: vscode.Disposable[] = [];
   private extendTimer: NodeJS.Timeout | undefined;
-  readonly events: CompletionEvents = { timings: [], requests: 0, cancelled: 0, ended: 0, recent: [], speculative: 0, speculativeUsed: 0, extensions: 0, extended: 0 };
+  readonly events: CompletionEvents = { timings: [], requests: 0, cancelled: 0, ended: 0, recent: [], changedAt: 0, speculative: 0, speculativeUsed: 0, extensions: 0, extended: 0 };
   private readonly _onDidProvide = new vscode.EventEmitter<{ uri: string; text: string }>();
   readonly onDidProvide = this._onDidProvide.event;
 
@@ -147,7 +151,12 @@ export class CompletionProvider implements vscode.InlineCompletionItemProvider, 
       vscode.workspace.onDidChangeTextDocument((e) => {
         if (!e.contentChanges.length) return;
         const uri = e.document.uri.toString();
-        this.rhythm.keystroke(uri, Date.now());
+        this.events.changedAt = Date.now();
+        this.rhythm.keystroke(uri, this.events.changedAt);
+        // A request for an older version answers for text that is gone: stop it now rather than
+        // when the next request starts (after VS Code's and our debounce), so the engine is free.
+        const stale = this.inflight.get(uri);
+        if (stale && !stale.settled && stale.version < e.document.version) void this.engine.api?.cancel(stale.cancelId).catch(() => undefined);
         if (this.extendTimer) { clearTimeout(this.extendTimer); this.extendTimer = undefined; }
         const gap = this.rhythm.gap.get(uri);
         // After a pause, start at once; the cursor is read once VS Code has moved it (next task).
@@ -203,6 +212,7 @@ export class CompletionProvider implements vscode.InlineCompletionItemProvider, 
     }
     if (this.inflight.get(uri) !== entry || doc.version !== version) {
       req = Promise.resolve({ text: '', tokens: 0, msToState: 0, msToFirstToken: 0, msTotal: 0, stoppedBy: 'cancelled' });
+      entry.settled = true;   // never sent to the engine
       release();
       if (this.inflight.get(uri) === entry) this.inflight.delete(uri);
       return entry;
@@ -224,8 +234,8 @@ export class CompletionProvider implements vscode.InlineCompletionItemProvider, 
     req.then((r) => {
       if (r.stoppedBy === 'cancelled') this.events.cancelled++;
       const { stoppedBy, tokens, msToState, msToFirstToken, msTotal } = r;
-      this.events.recent = [...this.events.recent.slice(-7), { offset, ms: Date.now() - entry.tReq, stoppedBy, tokens, msToState, msToFirstToken, msTotal }];
-    }, () => undefined).finally(() => { this.events.ended++; });
+      this.events.recent = [...this.events.recent.slice(-7), { offset, ms: Date.now() - entry.tReq, stoppedBy, tokens, msToState, msToFirstToken, msTotal, endedAt: Date.now() }];
+    }, () => undefined).finally(() => { entry.settled = true; this.events.ended++; });
     entry.done.catch(() => undefined); // a request started on a keystroke may go unused
     return entry;
   }

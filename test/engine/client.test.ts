@@ -54,6 +54,40 @@ describe('engine process (EngineClient)', function () {
     await c.dispose();
   });
 
+  it('typing on after a large paste stops the request reading it, across the process boundary', async () => {
+    const c = await EngineClient.start({ modelDir: TINY[0], provider: 'cpu', threads: 2 });
+    const text = sampleSource();
+    const lines = text.split('\n');
+    const lineStart = lines.slice(0, 100).join('\n').length + 1;
+    const block = (text + '\n').repeat(8);   // ~600k tokens to read before the cursor (the tiny model reads fast)
+    const cursor = lineStart + block.length + lines[100].length;
+    const paste = async (version: number) => {
+      await c.openDocument('doc', version - 1, text);
+      await c.read('doc', lineStart);
+      await c.applyEdits('doc', version, [{ rangeOffset: lineStart, rangeLength: 0, text: block }]);
+    };
+    const ask = (version: number, id: string) => c.complete(req(cursor, { version, maxTokens: 8, suffixLines: 50 }), id);
+    // the reference: the same request left alone reads the whole block first
+    await paste(2);
+    let t = performance.now();
+    const full = await ask(2, 'full');
+    const fullMs = performance.now() - t;
+    assert.notStrictEqual(full.stoppedBy, 'cancelled');
+    await c.closeDocument('doc');
+    // typed on 20 ms after the request left: the edit and the cancel (as the extension sends them)
+    await paste(3);
+    t = performance.now();
+    const p = ask(3, 'typed-on');
+    await new Promise((r) => setTimeout(r, 20));
+    void c.applyEdits('doc', 4, [{ rangeOffset: cursor, rangeLength: 0, text: 'x' }]);
+    void c.cancel('typed-on');
+    const r = await p;
+    const ms = performance.now() - t;
+    assert.strictEqual(r.stoppedBy, 'cancelled');
+    assert.ok(ms < fullMs / 3, `stopped after ${ms.toFixed(0)} ms; the whole request took ${fullMs.toFixed(0)} ms`);
+    await c.dispose();
+  });
+
   it('a model that cannot load fails start() with the reason', async () => {
     await assert.rejects(EngineClient.start({ modelDir: path.join(TINY[0], 'nope'), provider: 'cpu' }), /nope: model folder not found/);
   });

@@ -180,19 +180,28 @@ describe('inline completions', function () {
         if (!started || ev.ended > e0) { missed.push('ended before typing on'); continue; }
         const t = Date.now();
         await typeText('x');
-        // on 2 loaded cores the extension host, the engine process and VS Code share the CPU:
-        // allow 3 s (a request that ran on would take the 5 s time budget set above)
-        const ended = await waitFor('the request to end', () => ev.ended > e0, 3000, 2).then(() => true).catch(() => false);
+        // Two clocks: the keystroke reaches the extension host late while VS Code is busy after a
+        // 1,500-line paste on 2 loaded cores, so the request gets 10 s to end from the test's
+        // keystroke, and the cancellation is timed from the moment the extension host saw the
+        // change (the completion provider cancels a request for an older version at once).
+        // Measured here: 0.9-1.4 s after the change while the paste is read, on 2 cores shared
+        // with VS Code (the engine process alone stops such a request 40-60 ms after the edit and
+        // the cancel: test/engine/client.test.ts); a request that ran on would decode to its 5 s
+        // budget.
+        const ended = await waitFor('the request to end', () => ev.ended > e0, 10000, 2).then(() => true).catch(() => false);
         const ms = Date.now() - t;
         if (!ended) {
           // say where the time went: wait for it to end, then show the requests' own timings
           await waitFor('the request to end at last', () => ev.ended > e0, 20000, 10).catch(() => undefined);
           assert.fail(`the request in flight still ran ${ms} ms after the keystroke (ended after ${Date.now() - t} ms; recent requests: ${JSON.stringify(ev.recent)})`);
         }
+        const last = ev.recent[ev.recent.length - 1];
         // VS Code asked for it and took its hurried answer before the keystroke arrived: try again
-        if (ev.cancelled === c0) { missed.push(`answered ${ms} ms after typing on (${JSON.stringify(ev.recent[ev.recent.length - 1])})`); continue; }
+        if (ev.cancelled === c0) { missed.push(`answered ${ms} ms after typing on (${JSON.stringify(last)})`); continue; }
         seen = true;
-        assert.ok(ms < 3000, `cancelled ${ms} ms after the keystroke`);
+        const afterChange = last.endedAt - ev.changedAt;
+        assert.ok(afterChange >= 0 && afterChange < 3000,
+          `cancelled ${afterChange} ms after the extension host saw the keystroke (${ms} ms after typing it; ${JSON.stringify(last)})`);
       }
       if (missed.length) console.log(`typing on: attempts that could not test a cancellation: ${missed.join('; ')}`);
       assert.ok(seen, 'a request in flight was cancelled by typing');
