@@ -234,7 +234,8 @@ export class CompletionProvider implements vscode.InlineCompletionItemProvider, 
     req.then((r) => {
       if (r.stoppedBy === 'cancelled') this.events.cancelled++;
       const { stoppedBy, tokens, msToState, msToFirstToken, msTotal } = r;
-      this.events.recent = [...this.events.recent.slice(-7), { offset, ms: Date.now() - entry.tReq, stoppedBy, tokens, msToState, msToFirstToken, msTotal, endedAt: Date.now() }];
+      const endedAt = Date.now();
+      this.events.recent = [...this.events.recent.slice(-7), { offset, ms: endedAt - entry.tReq, stoppedBy, tokens, msToState, msToFirstToken, msTotal, endedAt }];
     }, () => undefined).finally(() => { entry.settled = true; this.events.ended++; });
     entry.done.catch(() => undefined); // a request started on a keystroke may go unused
     return entry;
