@@ -45,6 +45,22 @@ export function newCancelToken(): CancelToken & { cancel(): void } {
   return new Token();
 }
 
+/** Cancelled when either is; hurried when either is. */
+export function eitherCancelled(a: CancelToken, b: CancelToken): CancelToken {
+  return {
+    get cancelled() { return a.cancelled || b.cancelled; },
+    get hurried() { return a.hurried || b.hurried; },
+    throwIfCancelled(what?: string) { a.throwIfCancelled(what); b.throwIfCancelled(what); },
+    onCancel(fn: () => void) {
+      let called = false;
+      const once = () => { if (!called) { called = true; offA(); offB(); fn(); } };
+      const offA = a.onCancel(once);
+      const offB = b.onCancel(once);
+      return () => { offA(); offB(); };
+    },
+  };
+}
+
 export const NEVER_CANCELLED: CancelToken = { cancelled: false, hurried: false, throwIfCancelled() { /* never */ }, onCancel: () => () => undefined };
 
 export class CancellationRegistry {

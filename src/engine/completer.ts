@@ -82,8 +82,7 @@ export class Completer {
     if (st.g < gL) st = await this.replayer.advance(doc, st, gL, { priority: Priority.Interactive, cancel, hot: hotLineStarts(doc, line) });
     if (st.g < target) {
       const tail = ids.subarray(st.g - gL);
-      cancel.throwIfCancelled();
-      const out = await this.replayer.gate.run(Priority.Interactive, () => this.replayer.runner.run(tail, st.state));
+      const out = await this.replayer.run(Priority.Interactive, tail, st.state, cancel);
       st = { g: target, state: out.state, logits: out.logits };
     }
     return { state: st.state, logits: st.logits, heal: healBytes, healTokens };
@@ -138,10 +137,11 @@ export class Completer {
     let logits = cs.logits;
     if (fim) {
       // in pieces, so that typing on stops a long suffix between them rather than after all of it
-      for (let i = 0; i < suffix!.length; i += SUFFIX_RUN_TOKENS) {
-        cancel.throwIfCancelled();   // Engine.complete answers it as stoppedBy 'cancelled'
-        const piece = suffix!.subarray(i, i + SUFFIX_RUN_TOKENS);
-        const out = await this.replayer.gate.run(Priority.Interactive, () => this.replayer.runner.run(piece, state));
+      // (a cancel is answered as stoppedBy 'cancelled' by Engine.complete)
+      const pieceTokens = Math.min(SUFFIX_RUN_TOKENS, this.replayer.maxRun(Priority.Interactive));
+      for (let i = 0; i < suffix!.length; i += pieceTokens) {
+        const piece = suffix!.subarray(i, i + pieceTokens);
+        const out = await this.replayer.run(Priority.Interactive, piece, state, cancel);
         state = out.state; logits = out.logits;
       }
     }
@@ -189,7 +189,7 @@ export class Completer {
       }
       if (tokens >= req.maxTokens) { stoppedBy = 'max_tokens'; break; }
       if (performance.now() - t0 > hardLimitMs) { stoppedBy = 'time'; break; }
-      const out = await this.replayer.gate.run(Priority.Interactive, () => this.replayer.runner.run(Int32Array.of(id), state));
+      const out = await this.replayer.run(Priority.Interactive, Int32Array.of(id), state);
       state = out.state; logits = out.logits;
     }
     if (fim && stoppedBy !== 'cancelled') text = fitMiddle(text, restOfLine);

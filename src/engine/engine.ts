@@ -4,7 +4,7 @@ import type {
   CompletionRequest, CompletionResult, EngineApi, EngineEvent, EngineInfo, EngineOptions, EngineStats,
   FileSummary, ReadProgress, TextEdit, TokenScores, TopPredictions,
 } from './api';
-import { CancellationRegistry, CancelledError, newCancelToken } from './cancellation';
+import { CancellationRegistry, CancelledError, eitherCancelled, newCancelToken } from './cancellation';
 import { CheckpointBudget } from './checkpoints';
 import { Completer } from './completer';
 import { Document } from './document';
@@ -31,6 +31,8 @@ export class Engine implements EngineApi {
   private readonly cancels = new CancellationRegistry();
   /** Per document, the prepare (EngineApi.prepare) under way. */
   private readonly preparing = new Map<Document, { cancel(): void }>();
+  /** Per document, the completions under way: an edit stops them (their answer is for text that is gone). */
+  private readonly completing = new Map<Document, Set<{ cancel(): void }>>();
   private readonly budget: CheckpointBudget;
   private readonly replayer: Replayer;
   private readonly completer: Completer;
@@ -78,7 +80,8 @@ export class Engine implements EngineApi {
   }
 
   async openDocument(uri: string, version: number, text: string, languageId?: string): Promise<void> {
-    this.docs.get(uri)?.dispose();
+    const old = this.docs.get(uri);
+    if (old) { this.stopCompletions(old); old.dispose(); }
     const doc = new Document(uri, version, text, languageId, this.model.tokenizer, this.budget, this.model.manifest.special.fim_prefix);
     this.docs.set(uri, doc);
     this.reader.wake();
@@ -87,6 +90,7 @@ export class Engine implements EngineApi {
   async applyEdits(uri: string, version: number, edits: TextEdit[]): Promise<void> {
     const doc = this.doc(uri);
     doc.applyEdits(edits, version);
+    this.stopCompletions(doc);
     doc.touch();
     this.reader.noteActivity();
     this.reader.wake();
@@ -98,6 +102,7 @@ export class Engine implements EngineApi {
     this.docs.delete(uri);
     this.lastProgress.delete(uri);
     this.reader.forget(doc);
+    this.stopCompletions(doc);
     doc.dispose();
   }
 
@@ -128,7 +133,10 @@ export class Engine implements EngineApi {
     // a completion replays what it needs at interactive priority: a prepare of the same
     // document would only do the same work beside it
     this.preparing.get(doc)?.cancel();
-    const cancel = this.cancels.acquire(cancelId);
+    const edited = newCancelToken();
+    const running = this.completing.get(doc) ?? new Set();
+    this.completing.set(doc, running.add(edited));
+    const cancel = eitherCancelled(this.cancels.acquire(cancelId), edited);
     const t0 = performance.now();
     try {
       return await this.completer.complete(doc, req, cancel);
@@ -140,6 +148,8 @@ export class Engine implements EngineApi {
       throw e;
     } finally {
       this.cancels.release(cancelId);
+      running.delete(edited);
+      if (!running.size && this.completing.get(doc) === running) this.completing.delete(doc);
     }
   }
 
@@ -217,6 +227,10 @@ export class Engine implements EngineApi {
     const doc = this.doc(uri);
     const st = await this.replayer.stateAt(doc, doc.totalTokens, true, { priority: 0 });
     return { state: st.state, logits: st.logits! };
+  }
+
+  private stopCompletions(doc: Document): void {
+    for (const c of this.completing.get(doc) ?? []) c.cancel();
   }
 
   private doc(uri: string): Document {

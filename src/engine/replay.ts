@@ -7,6 +7,8 @@ import { Checkpoint, tick } from './checkpoints';
 import type { Document } from './document';
 import type { ModelRunner } from './modelRunner';
 import { Priority, PriorityGate } from './priorityGate';
+import type { RunOutput } from './modelRunner';
+import { RunPacer } from './runPacer';
 
 export class StaleError extends Error {
   constructor() {
@@ -25,6 +27,8 @@ export interface ReplayConfig {
    * read faster (bench/threads.js: 256-token runs 1.3x the tokens/s of 64-token ones).
    */
   urgentRunTokens: number;
+  /** Wall time a run should take at most (default 150 ms): runs get shorter on a loaded machine (RunPacer). */
+  runTargetMs?: number;
 }
 
 export interface ReplayOptions {
@@ -45,12 +49,42 @@ export interface StateAt {
   logits?: Float32Array;
 }
 
+/** Lets the event loop take the messages that came in (a cancel, an edit) before a run starts. */
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 export class Replayer {
+  readonly pacer: RunPacer;
+
   constructor(
     readonly runner: ModelRunner,
     readonly gate: PriorityGate,
     readonly cfg: ReplayConfig,
-  ) {}
+  ) {
+    this.pacer = new RunPacer(cfg.runTargetMs ?? 150, Math.max(cfg.runTokens, cfg.urgentRunTokens));
+  }
+
+  /**
+   * One model run at `priority`, unless the request was cancelled or the document changed
+   * (`epoch`) while it waited: checked after the event loop has taken the messages waiting,
+   * because a run, once started, holds the loop until it ends.
+   */
+  async run(priority: Priority, tokens: Int32Array, state: Float32Array, cancel: CancelToken = NEVER_CANCELLED, doc?: Document, epoch?: number): Promise<RunOutput> {
+    const check = () => {
+      cancel.throwIfCancelled();
+      if (doc && doc.epoch !== epoch) throw new StaleError();
+    };
+    check();
+    // the yield happens holding the gate: a waiting background chunk must not slip in between
+    // an interactive caller's runs
+    return this.gate.run(priority, async () => {
+      await yieldToEventLoop();
+      check();
+      const t0 = performance.now();
+      const out = await this.runner.run(tokens, state);
+      this.pacer.record(tokens.length, performance.now() - t0);
+      return out;
+    });
+  }
 
   zeroState(): Float32Array {
     return new Float32Array(this.runner.manifest.stateSize);
@@ -79,12 +113,12 @@ export class Replayer {
     let cur = start.g;
     let state = start.state;
     let logits: Float32Array | undefined = start.logits;
-    const maxRun = o.maxRun ?? this.maxRun(o.priority);
     while (cur < g) {
       cancel.throwIfCancelled();
+      const maxRun = Math.min(o.maxRun ?? Infinity, this.maxRun(o.priority));
       const end = this.runEnd(doc, cur, g, hot, maxRun);
       const tokens = doc.tokenRange(cur, end);
-      const out = await this.gate.run(o.priority, () => this.runner.run(tokens, state));
+      const out = await this.run(o.priority, tokens, state, cancel, doc, epoch);
       if (doc.epoch !== epoch) throw new StaleError();
       doc.recordScores(cur, out.importance, out.surprisal);
       state = out.state;
@@ -96,8 +130,9 @@ export class Replayer {
     return { g: cur, state, logits };
   }
 
+  /** Most tokens per run at `priority`: as configured, and shorter while runs are slow (pacer). */
   maxRun(priority: Priority): number {
-    return priority === Priority.Background ? this.cfg.runTokens : this.cfg.urgentRunTokens;
+    return Math.min(this.pacer.maxRun, priority === Priority.Background ? this.cfg.runTokens : this.cfg.urgentRunTokens);
   }
 
   /** Where the run starting at `cur` ends: a hot position, else a line start if one is near the limit. */

@@ -2,7 +2,8 @@
 // - the request starts on the keystroke itself (after a pause in typing), at the cursor the edit
 //   left, so VS Code's own ~50 ms debounce before it asks the provider is not spent waiting;
 // - adaptive debounce while typing fast: one request at the end of a burst;
-// - cancellation: VS Code's token (the user typed on) cancels the engine request;
+// - cancellation: VS Code's token cancels the engine request, and the engine itself stops a
+//   document's requests when the document changes (the user typed on);
 // - one request at a time per document: a new one cancels the one in flight and waits for it;
 // - typing-through cache: characters typed that match the shown ghost text reuse it at once;
 // - the first answer comes within the time budget, or sooner: when VS Code asks while the request
@@ -53,8 +54,6 @@ interface InFlight {
   /** When the engine was asked. */
   tReq: number;
   done: Promise<CompletionResult>;
-  /** The engine has answered (or failed). */
-  settled?: boolean;
 }
 
 export interface CompletionTiming {
@@ -153,10 +152,6 @@ export class CompletionProvider implements vscode.InlineCompletionItemProvider, 
         const uri = e.document.uri.toString();
         this.events.changedAt = Date.now();
         this.rhythm.keystroke(uri, this.events.changedAt);
-        // A request for an older version answers for text that is gone: stop it now rather than
-        // when the next request starts (after VS Code's and our debounce), so the engine is free.
-        const stale = this.inflight.get(uri);
-        if (stale && !stale.settled && stale.version < e.document.version) void this.engine.api?.cancel(stale.cancelId).catch(() => undefined);
         if (this.extendTimer) { clearTimeout(this.extendTimer); this.extendTimer = undefined; }
         const gap = this.rhythm.gap.get(uri);
         // After a pause, start at once; the cursor is read once VS Code has moved it (next task).
@@ -212,7 +207,6 @@ export class CompletionProvider implements vscode.InlineCompletionItemProvider, 
     }
     if (this.inflight.get(uri) !== entry || doc.version !== version) {
       req = Promise.resolve({ text: '', tokens: 0, msToState: 0, msToFirstToken: 0, msTotal: 0, stoppedBy: 'cancelled' });
-      entry.settled = true;   // never sent to the engine
       release();
       if (this.inflight.get(uri) === entry) this.inflight.delete(uri);
       return entry;
@@ -236,7 +230,7 @@ export class CompletionProvider implements vscode.InlineCompletionItemProvider, 
       const { stoppedBy, tokens, msToState, msToFirstToken, msTotal } = r;
       const endedAt = Date.now();
       this.events.recent = [...this.events.recent.slice(-7), { offset, ms: endedAt - entry.tReq, stoppedBy, tokens, msToState, msToFirstToken, msTotal, endedAt }];
-    }, () => undefined).finally(() => { entry.settled = true; this.events.ended++; });
+    }, () => undefined).finally(() => { this.events.ended++; });
     entry.done.catch(() => undefined); // a request started on a keystroke may go unused
     return entry;
   }

@@ -230,6 +230,27 @@ describe('decoding', function () {
     assert.ok(Date.now() - t0 < 1000, `stopped after ${Date.now() - t0} ms`);
   });
 
+  it('an edit of the document stops its completions under way (their answer is for text that is gone); an edit of another does not', async () => {
+    await e.openDocument('other', 1, 'const a = 1;\n');
+    const long = (version: number) => req(lineStart(12), { version, maxTokens: 1_000_000, stopStrings: [], timeBudgetMs: 60_000 });
+    const t0 = Date.now();
+    const p = e.complete(long(1));   // no cancel id: nobody could cancel it but the edit
+    await new Promise((r) => setTimeout(r, 100));
+    await e.applyEdits('other', 2, [{ rangeOffset: 0, rangeLength: 0, text: '// x\n' }]);
+    await new Promise((r) => setTimeout(r, 100));
+    await e.applyEdits('doc', 2, [{ rangeOffset: lineStart(20), rangeLength: 0, text: 'x' }]);
+    const r = await p;
+    assert.strictEqual(r.stoppedBy, 'cancelled');
+    const ms = Date.now() - t0;
+    assert.ok(ms >= 200 && ms < 1000, `stopped after ${ms} ms: not by the other document's edit, soon after its own`);
+    assert.ok(r.tokens > 0);
+    // the next request, for the new version, runs as usual
+    const after = await e.complete(req(lineStart(12), { version: 2 }));
+    assert.notStrictEqual(after.stoppedBy, 'cancelled');
+    await e.openDocument('doc', 1, text);   // as the other tests expect it
+    await e.closeDocument('other');
+  });
+
   it('a cancellation during a long fill-in-the-middle suffix stops it between its pieces', async () => {
     const runner = e.runner, run = runner.run.bind(runner);
     const fimSuffix = runner.manifest.special.fim_suffix;

@@ -195,10 +195,12 @@ describe('inline completions', function () {
         // VS Code asked for it and took its hurried answer before the keystroke arrived: try again
         if (ev.cancelled === c0) { missed.push(`answered ${ms} ms after typing on (${JSON.stringify(last)})`); continue; }
         seen = true;
-        // The stop's latency is bounded in the engine's own test (test/engine/client.test.ts); here,
-        // with VS Code on the same 2 cores, it measured 0.9-4.1 s after a big paste (open: #4).
+        // The engine's runs stay short while the machine is loaded (RunPacer) and a cancel that
+        // came in during a run stops the request before its next run: before both, this measured
+        // 0.9-4.1 s after the paste (a 1,024-token run took 1.6 s with VS Code holding the cores).
         const afterChange = last.endedAt - ev.changedAt;
         console.log(`typing on: cancelled ${afterChange} ms after the extension host saw the keystroke (${ms} ms after typing it)`);
+        assert.ok(afterChange <= 1000, `the request ran on ${afterChange} ms after the extension host saw the keystroke (${JSON.stringify(last)})`);
         assert.ok(afterChange >= 0, `cancelled before the keystroke was seen (${JSON.stringify(last)})`);
       }
       if (missed.length) console.log(`typing on: attempts that could not test a cancellation: ${missed.join('; ')}`);

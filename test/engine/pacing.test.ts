@@ -1,0 +1,112 @@
+// Run pacing and stopping between runs. A model run holds the engine's event loop until it ends
+// (ONNX Runtime runs synchronously), so (1) runs get shorter while they are slow (a loaded
+// machine), keeping the wait for the run under way short, and (2) a cancel or an edit that came
+// in during a run stops the request before its next run starts, not one run later.
+import * as assert from 'assert';
+import { CancelledError, newCancelToken } from '../../src/engine/cancellation';
+import { CheckpointBudget } from '../../src/engine/checkpoints';
+import { Document } from '../../src/engine/document';
+import { loadManifest } from '../../src/engine/manifest';
+import { loadTokenizer } from '../../src/engine/modelFolder';
+import type { ModelRunner, RunOutput } from '../../src/engine/modelRunner';
+import { Priority, PriorityGate } from '../../src/engine/priorityGate';
+import { Replayer, StaleError } from '../../src/engine/replay';
+import { RunPacer } from '../../src/engine/runPacer';
+import { sampleSource, TINY } from './helpers';
+
+/** Holds the thread like an ONNX Runtime run does. */
+function busyWait(ms: number): void {
+  const end = performance.now() + ms;
+  while (performance.now() < end) { /* the run */ }
+}
+
+/** A stand-in runner: each run blocks for msPerToken per token (changeable: the machine's load). */
+class SlowRunner {
+  msPerToken = 0.01;
+  runs: { tokens: number; ms: number; at: number }[] = [];
+  readonly manifest = { stateSize: 4 };
+  async run(tokens: Int32Array, state: Float32Array): Promise<RunOutput> {
+    const t0 = performance.now();
+    busyWait(tokens.length * this.msPerToken);
+    this.runs.push({ tokens: tokens.length, ms: performance.now() - t0, at: t0 });
+    const n = tokens.length;
+    return { logits: new Float32Array(8), state: Float32Array.from(state, (x) => x + n), importance: new Float32Array(n), surprisal: new Float32Array(n) };
+  }
+}
+
+function setup(targetMs: number) {
+  const manifest = loadManifest(TINY[0]);
+  const tokenizer = loadTokenizer(manifest);
+  const runner = new SlowRunner();
+  const replayer = new Replayer(runner as unknown as ModelRunner, new PriorityGate(), { checkpointEvery: 1 << 20, runTokens: 1024, urgentRunTokens: 1024, runTargetMs: targetMs });
+  const doc = new Document('doc', 1, sampleSource().repeat(8), 'typescript', tokenizer, new CheckpointBudget(1 << 30), manifest.special.fim_prefix);
+  return { runner, replayer, doc };
+}
+
+describe('run pacing', function () {
+  this.timeout(60_000);
+
+  it('RunPacer: a slow run shortens the next to fit the target; quick runs lengthen them at most 2x per run', () => {
+    const p = new RunPacer(100, 1024, 64);
+    assert.strictEqual(p.maxRun, 1024);
+    p.record(1024, 400);   // 4x over: a quarter of the tokens
+    assert.strictEqual(p.maxRun, 256);
+    p.record(256, 1000);   // 10x over: 25 tokens would fit, but runs keep at least 64
+    assert.strictEqual(p.maxRun, 64);
+    p.record(64, 10);      // 640 would fit: at most twice the length
+    assert.strictEqual(p.maxRun, 128);
+    p.record(8, 5000);     // a decoding run says nothing about long runs
+    assert.strictEqual(p.maxRun, 128);
+    for (let i = 0; i < 6; i++) p.record(p.maxRun, p.maxRun / 100);
+    assert.strictEqual(p.maxRun, 1024, 'never past the configured length');
+    p.record(40, 0.5);     // a short run (its target came first) that was quick: no harm
+    assert.strictEqual(p.maxRun, 1024);
+  });
+
+  it('while runs are slow, a request reads in runs that each take about the target; quick again, long runs come back', async () => {
+    const { runner, replayer, doc } = setup(60);
+    const g = doc.totalTokens;
+    assert.ok(g > 20_000, `${g} tokens`);
+    runner.msPerToken = 0.002;   // a quiet machine: 1,024 tokens in 2 ms
+    await replayer.advance(doc, replayer.startFor(doc, 0), 4096, { priority: Priority.Interactive });
+    assert.ok(runner.runs.slice(0, -1).every((r) => r.tokens > 900), `quiet: long runs (${runner.runs.map((r) => r.tokens)})`);
+    // the machine gets busy: 1 ms a token, so a 1,024-token run would hold the loop for a second
+    runner.runs = [];
+    runner.msPerToken = 1;
+    await replayer.advance(doc, replayer.startFor(doc, 4096), 5500, { priority: Priority.Interactive });
+    const [first, ...rest] = runner.runs;
+    assert.ok(first.ms > 500, `the first run after the change cannot know: ${first.ms.toFixed(0)} ms`);
+    assert.ok(rest.length >= 3, `${rest.length} more runs`);
+    // run ends move to line starts, up to a quarter of the run shorter; never longer than asked
+    for (const r of rest) assert.ok(r.tokens <= 64 || r.ms < 60 * 1.5, `a run of ${r.tokens} tokens took ${r.ms.toFixed(0)} ms (target 60)`);
+    // quiet again: the runs lengthen back, at most twice as long each time
+    runner.runs = [];
+    runner.msPerToken = 0.002;
+    await replayer.advance(doc, replayer.startFor(doc, 5500), 12_000, { priority: Priority.Interactive });
+    const lengths = runner.runs.map((r) => r.tokens);
+    // from 64 tokens (the slow stretch's last length), the limit at most doubles per run
+    for (let i = 0; i < lengths.length; i++) assert.ok(lengths[i] <= 64 * 2 ** (i + 1), `lengths ${lengths}`);
+    assert.ok(lengths[lengths.length - 2] > 700, `long runs again: ${lengths}`);
+  });
+
+  it('a cancel that comes in during a run stops the request before its next run', async () => {
+    const { runner, replayer, doc } = setup(1000);
+    runner.msPerToken = 0.08;   // ~80 ms per 1,024-token run
+    const cancel = newCancelToken();
+    const timer = setTimeout(() => cancel.cancel(), 20);   // arrives while the first run holds the loop
+    const t0 = performance.now();
+    await assert.rejects(replayer.advance(doc, replayer.startFor(doc, 0), 20_000, { priority: Priority.Interactive, cancel }), CancelledError);
+    clearTimeout(timer);
+    assert.strictEqual(runner.runs.length, 1, `runs after the cancel: ${runner.runs.length - 1}`);
+    assert.ok(performance.now() - t0 < 200);
+  });
+
+  it('an edit that comes in during a run stops the request before its next run (stale)', async () => {
+    const { runner, replayer, doc } = setup(1000);
+    runner.msPerToken = 0.08;
+    const timer = setTimeout(() => doc.applyEdits([{ rangeOffset: 0, rangeLength: 0, text: 'x' }], 2), 20);
+    await assert.rejects(replayer.advance(doc, replayer.startFor(doc, 0), 20_000, { priority: Priority.Interactive }), StaleError);
+    clearTimeout(timer);
+    assert.strictEqual(runner.runs.length, 1, `runs after the edit: ${runner.runs.length - 1}`);
+  });
+});
