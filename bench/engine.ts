@@ -41,7 +41,7 @@ function parse(argv: string[]): Args {
     }
   }
   if (!['cpu', 'cuda', 'auto'].includes(a.provider)) throw new Error(`--provider is cpu, cuda or auto`);
-  if (!a.chunks.length) a.chunks = a.provider === 'cpu' ? [64, 256, 1024] : [64, 256, 1024, 4096];
+  if (!a.chunks.length) a.chunks = a.provider === 'cpu' ? [64, 256, 1024] : [64, 256, 1024, 4096, 16384, 65536];
   return a;
 }
 
@@ -227,7 +227,11 @@ async function main(): Promise<void> {
   const sample = fs.readFileSync(path.join(ROOT, 'samples', 'mypy_semanal.py'), 'utf8');
   log(`model ${a.model}, provider ${a.provider}, ${a.threads} threads`);
   const m = await loadModel(a.model, { provider: 'cpu', threads: 1 });
-  const tokens = Int32Array.from([m.manifest.special.fim_prefix, ...m.tokenizer.encodeText(sample)]);
+  const text = Int32Array.from([m.manifest.special.fim_prefix, ...m.tokenizer.encodeText(sample)]);
+  // the sample repeated where a run is longer than half of it (the GPU's longest runs)
+  const copies = Math.max(1, Math.ceil((2 * Math.max(...a.chunks)) / text.length));
+  const tokens = new Int32Array(text.length * copies);
+  for (let i = 0; i < copies; i++) tokens.set(text, i * text.length);
   await m.runner.dispose();
   const ml = await modelLevel(a, tokens);
   const el = await engineLevel(a, sample);

@@ -45,10 +45,11 @@ export class Engine implements EngineApi {
     const m = model.manifest;
     this.budget = new CheckpointBudget(opts.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET);
     this.checkpointEvery = opts.checkpointEvery ?? defaultCheckpointEvery(m.stateSize * 4);
-    // Long runs read fastest (a Flowformer graph's blocked form: 1.4-1.8x the tokens/s at 1024 as
-    // at 256 on the CPU; a GPU run has a fixed cost); the runner splits them at max_chunk.
-    const longRun = model.runner.provider === 'cuda' ? 4096 : 1024;
-    const defaultRun = m.maxChunk > 0 ? Math.min(longRun, m.maxChunk * 4) : 256;
+    // Long runs read fastest: on the CPU a Flowformer graph's blocked form reads 1.4-1.8x the
+    // tokens/s at 1024 as at 256; a GPU run has a fixed cost of milliseconds, so there a run is
+    // as long as the GPU takes whole (the runner splits longer ones at the session's limit).
+    const r = model.runner;
+    const defaultRun = m.maxChunk <= 0 ? 256 : r.provider === 'cuda' ? r.maxBulkRun : Math.min(1024, m.maxChunk * 4);
     const runTokens = Math.max(1, opts.runTokens ?? defaultRun);
     const urgentRunTokens = Math.max(1, opts.urgentRunTokens ?? defaultRun);
     this.replayer = new Replayer(model.runner, new PriorityGate(), { checkpointEvery: this.checkpointEvery, runTokens, urgentRunTokens });
@@ -117,7 +118,9 @@ export class Engine implements EngineApi {
     const doc = this.doc(uri);
     const cancel = this.cancels.acquire(cancelId);
     try {
-      const g = offset === undefined ? doc.totalTokens : doc.lineStartToken(doc.buf.position(Math.min(offset, doc.buf.length)).line + 1);
+      const line = () => (offset === undefined ? doc.lineCount : doc.buf.position(Math.min(offset, doc.buf.length)).line + 1);
+      await doc.tokenizeUpTo(line(), cancel);
+      const g = doc.lineStartToken(line());
       await this.reader.waitFor(doc, g, cancel);
       return this.progressOf(doc);
     } finally {
@@ -139,6 +142,7 @@ export class Engine implements EngineApi {
     const cancel = eitherCancelled(this.cancels.acquire(cancelId), edited);
     const t0 = performance.now();
     try {
+      await doc.tokenizeUpTo(doc.buf.position(Math.min(req.offset, doc.buf.length)).line + 1, cancel);
       return await this.completer.complete(doc, req, cancel);
     } catch (e) {
       if (e instanceof CancelledError || e instanceof StaleError) {
@@ -162,6 +166,7 @@ export class Engine implements EngineApi {
     try {
       // the cursor just moved: the user is about to type, so runs stay as short as while typing
       const line = doc.buf.position(Math.min(offset, doc.buf.length)).line;
+      await doc.tokenizeUpTo(line + 1, token);
       return await this.completer.prepareLine(doc, line, token, this.opts.activeRunTokens);
     } catch (e) {
       if (e instanceof CancelledError || e instanceof StaleError) return false;

@@ -41,7 +41,16 @@ export interface RunnerOptions {
    * CUDA, both sessions run the float graph, so runs routed to either give the same numbers.
    */
   cpuGraph?: 'auto' | 'float';
+  /**
+   * Most tokens per graph run on the GPU (default GPU_MAX_CHUNK); the CPU's is the manifest's
+   * max_chunk. A run's surprisal needs its T x vocab logits (268 MB at 4,096 x 16,384), a size
+   * for the host's memory, while a GPU run's fixed cost wants long runs.
+   */
+  gpuMaxChunk?: number;
 }
+
+/** Longest GPU run by default: 4.3 GB of logits at a 16,384-token vocabulary. */
+export const GPU_MAX_CHUNK = 65536;
 
 export interface RunnerStats {
   runs: number; tokens: number; ms: number;
@@ -111,7 +120,13 @@ export class ModelRunner {
     readonly cpuGraphFile: string,
     private readonly gpu: InferenceSession | undefined,
     readonly providerNote: string | undefined,
+    private readonly gpuMaxChunk: number,
   ) {}
+
+  /** Most tokens one bulk run takes without being split (0: no limit). */
+  get maxBulkRun(): number {
+    return this.gpu ? this.gpuMaxChunk : this.manifest.maxChunk;
+  }
 
   /**
    * The two sessions a run can go to, the usual one first (the same one twice: no choice). Bulk
@@ -174,42 +189,48 @@ export class ModelRunner {
     const cpuBulkOne = threads > 1 ? await open(bulkFile, 1) : cpu;
     const cpuSmall = longFile ? await open(cpuFile, 1) : cpuBulkOne;
     const bulkMinTokens = !gpu && longFile ? m.graphCpuLongMinTokens! : opts.gpuMinTokens ?? 32;
-    return new ModelRunner(m, loaded, cpu, cpuBulkOne, cpuSmall, bulkMinTokens, cpuFile, gpu, note);
+    const gpuMaxChunk = m.maxChunk > 0 ? Math.max(m.maxChunk, opts.gpuMaxChunk ?? GPU_MAX_CHUNK) : 0;
+    return new ModelRunner(m, loaded, cpu, cpuBulkOne, cpuSmall, bulkMinTokens, cpuFile, gpu, note, gpuMaxChunk);
   }
 
-  /** Reads `tokens` from `state`; splits the run where the graph has a chunk limit. */
+  /**
+   * Reads `tokens` from `state`, on the faster of the run's two sessions by recent measurements
+   * (ONNX Runtime's per-run cost on the GPU can outweigh its speed; another process may hold a
+   * core); split where that session has a chunk limit.
+   */
   async run(tokens: Int32Array, state: Float32Array): Promise<RunOutput> {
     if (tokens.length === 0) throw new Error('run: no tokens');
-    const max = this.manifest.maxChunk;
-    if (max > 0 && tokens.length > max) {
-      const importance = new Float32Array(tokens.length);
-      const surprisal = new Float32Array(tokens.length);
-      let out: RunOutput | undefined;
-      for (let i = 0; i < tokens.length; i += max) {
-        out = await this.runOne(tokens.subarray(i, Math.min(tokens.length, i + max)), out ? out.state : state);
-        importance.set(out.importance, i);
-        surprisal.set(out.surprisal, i);
-      }
-      return { logits: out!.logits, state: out!.state, importance, surprisal };
-    }
-    return this.runOne(tokens, state);
-  }
-
-  private async runOne(tokens: Int32Array, state: Float32Array): Promise<RunOutput> {
-    // a run goes to the faster of its two sessions by recent measurements (ONNX Runtime's per-run
-    // cost on the GPU can outweigh its speed; another process may hold a core)
     const small = tokens.length < this.bulkMinTokens;
     const [first, second] = this.choicesFor(small);
     const chooser = first !== second ? this.chooserFor(small, tokens.length) : undefined;
     const choice = chooser?.pick() ?? 0;
     const session = choice === 1 ? second : first;
+    const max = session === this.gpu ? this.gpuMaxChunk : this.manifest.maxChunk;
     const t0 = performance.now();
-    const r = await session.run(feeds(this.loaded, tokens, state));
+    let out: RunOutput;
+    if (max > 0 && tokens.length > max) {
+      const importance = new Float32Array(tokens.length);
+      const surprisal = new Float32Array(tokens.length);
+      let piece: RunOutput | undefined;
+      for (let i = 0; i < tokens.length; i += max) {
+        piece = await this.runOn(session, tokens.subarray(i, Math.min(tokens.length, i + max)), piece ? piece.state : state);
+        importance.set(piece.importance, i);
+        surprisal.set(piece.surprisal, i);
+      }
+      out = { logits: piece!.logits, state: piece!.state, importance, surprisal };
+    } else {
+      out = await this.runOn(session, tokens, state);
+    }
     const ms = performance.now() - t0;
     if (chooser) { chooser.record(choice, ms, tokens.length); (small ? this.stats.smallRuns : this.stats.bulkRuns)[choice]++; }
     this.stats.ms += ms;
     this.stats.runs++;
     this.stats.tokens += tokens.length;
+    return out;
+  }
+
+  private async runOn(session: InferenceSession, tokens: Int32Array, state: Float32Array): Promise<RunOutput> {
+    const r = await session.run(feeds(this.loaded, tokens, state));
     return {
       logits: r.logits.data as Float32Array,
       state: r.state_out.data as Float32Array,

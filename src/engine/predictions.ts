@@ -50,9 +50,10 @@ export function tokenAt(doc: Document, offset: number): { g: number; start: numb
 }
 
 export async function predictionsAt(doc: Document, offset: number, k: number, tokenizer: LineTokenizer, replayer: Replayer, special: Set<number>, cancel: CancelToken): Promise<TopPredictions> {
+  await doc.tokenizeUpTo(doc.buf.position(Math.min(offset, doc.buf.length)).line + 1, cancel);
   const at = tokenAt(doc, offset);
-  const endG = doc.totalTokens;
-  const g = at ? at.g : endG;
+  if (!at) await doc.tokenizeUpTo(doc.lineCount, cancel);
+  const g = at ? at.g : doc.totalTokens;
   const st = await replayer.stateAt(doc, g, true, { priority: Priority.Interactive, cancel });
   let importance = NaN, surprisal = NaN, tokenText = '';
   if (at) {

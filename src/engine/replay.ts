@@ -49,6 +49,9 @@ export interface StateAt {
   logits?: Float32Array;
 }
 
+/** Tokens in an interactive request's first run (then twice as many each run, up to the limits). */
+const FIRST_INTERACTIVE_RUN = 256;
+
 /** Lets the event loop take the messages that came in (a cancel, an edit) before a run starts. */
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -113,9 +116,13 @@ export class Replayer {
     let cur = start.g;
     let state = start.state;
     let logits: Float32Array | undefined = start.logits;
+    // Someone waits, often right after a big edit that keeps the editor busy: how slow runs are
+    // now is unknown, so a request's runs start short and at most double (RunPacer shortens them)
+    let ramp = o.priority === Priority.Interactive ? FIRST_INTERACTIVE_RUN : Infinity;
     while (cur < g) {
       cancel.throwIfCancelled();
-      const maxRun = Math.min(o.maxRun ?? Infinity, this.maxRun(o.priority));
+      const maxRun = Math.min(o.maxRun ?? Infinity, this.maxRun(o.priority), ramp);
+      ramp *= 2;
       const end = this.runEnd(doc, cur, g, hot, maxRun);
       const tokens = doc.tokenRange(cur, end);
       const out = await this.run(o.priority, tokens, state, cancel, doc, epoch);

@@ -3,7 +3,8 @@
 // loop, and on a loaded machine a run is many times slower than on a quiet one (in the VS Code
 // test, right after a 1,500-line paste on 2 cores, a 1,024-token run of the tiny model took
 // 1.6 s instead of 30 ms: the editor held the cores). After each run of many tokens, the next
-// one's length is scaled so that it should take about targetMs.
+// one's length is scaled so that it should take about targetMs. (A request someone waits for
+// also starts with a short run: Replayer.advance.)
 
 /** Runs shorter than this say little about the cost per token (decoding: one token). */
 const MEASURED_FROM_TOKENS = 32;

@@ -29,6 +29,11 @@ function byteLevelDecoder(): Map<string, number> {
   return m;
 }
 
+/** Lines kept per generation of the line cache (two generations: recently used lines stay). */
+const CACHED_LINES = 32768;
+/** Longer lines are rarely repeated: not cached. */
+const CACHED_LINE_CHARS = 1000;
+
 export class LineTokenizer {
   readonly vocabSize: number;
   readonly newlineId: number;
@@ -36,6 +41,14 @@ export class LineTokenizer {
   readonly bytes: Uint8Array[];
   readonly specialIds: Set<number>;
   private readonly tok: Tokenizer;
+  /**
+   * Tokens of lines seen lately, by text: code repeats lines (braces, blank lines, imports),
+   * and a pasted copy or an undone deletion brings back lines tokenised before. Tokenising is
+   * synchronous on the engine's event loop (an 80 KB paste: ~100 ms on a quiet core), and a
+   * cancel waits behind it. LineTokens are never mutated, so lines share them.
+   */
+  private cache = new Map<string, LineTokens>();
+  private previous = new Map<string, LineTokens>();
 
   constructor(json: unknown, file = 'tokenizer.json') {
     const j = json as { model?: { vocab?: Record<string, number> }; added_tokens?: { id: number; content: string; special?: boolean }[] };
@@ -90,6 +103,16 @@ export class LineTokenizer {
   /** Tokens of one line's text (no "\n" inside), with UTF-16 start offsets. */
   encodeLine(text: string): LineTokens {
     if (text.length === 0) return { ids: new Int32Array(0), starts: new Uint32Array(0) };
+    if (text.length > CACHED_LINE_CHARS) return this.encodeUncached(text);
+    let t = this.cache.get(text);
+    if (t) return t;
+    t = this.previous.get(text) ?? this.encodeUncached(text);
+    if (this.cache.size >= CACHED_LINES) { this.previous = this.cache; this.cache = new Map(); }
+    this.cache.set(text, t);
+    return t;
+  }
+
+  private encodeUncached(text: string): LineTokens {
     const ids = Int32Array.from(this.tok.encode(text, { add_special_tokens: false }).ids);
     const starts = new Uint32Array(ids.length);
     const { map } = byteToUtf16Map(text);

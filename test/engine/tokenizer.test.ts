@@ -45,4 +45,18 @@ describe('tokenizer', () => {
     assert.strictEqual(completeUtf8Prefix(e, 3), 1);
     assert.strictEqual(completeUtf8Prefix(e, 5), 5);
   });
+
+  it('its line cache answers as tokenising afresh, across cache generations and for long lines', () => {
+    const fresh = LineTokenizer.load(path.join(TINY[0], 'tokenizer.json'));
+    const lines = [...Array.from({ length: 40_000 }, (_, i) => `  const v${i % 36_000} = f(${i * 7919 % 1000}); // é😀`), 'x'.repeat(1500) + ' long'];
+    const first = lines.map((l) => fresh.encodeLine(l));
+    // again, in another order: the first lines fell out of the cache, the last are still in it
+    for (let i = lines.length - 1; i >= 0; i -= 13) {
+      const again = fresh.encodeLine(lines[i]);
+      const other = tok.encodeLine(lines[i]);
+      assert.deepStrictEqual([Array.from(again.ids), Array.from(again.starts)], [Array.from(first[i].ids), Array.from(first[i].starts)], lines[i]);
+      assert.deepStrictEqual(Array.from(other.ids), Array.from(first[i].ids), lines[i]);
+    }
+    assert.deepStrictEqual(Array.from(fresh.encodeLine(lines[5]).ids), Array.from(tok.encodeText(lines[5])));
+  });
 });

@@ -151,7 +151,7 @@ describe('inline completions', function () {
 
   it('typing on cancels the request in flight', async () => {
     const a = await api();
-    // A slow request: a block of 1,500 lines pasted above the cursor (~30k tokens the state at the
+    // A slow request: a block of 1,500 new lines pasted above the cursor (~30k tokens the state at the
     // cursor must read first), then 200 lines of fill-in-the-middle suffix (~1,000 tokens). A typed
     // letter with only the suffix to read was not enough on a fast CPU: the tiny model answered it
     // before VS Code passed the next keystroke on.
@@ -172,7 +172,10 @@ describe('inline completions', function () {
         await sleep(300);
         const ev = a.completions.events;
         const c0 = ev.cancelled, q0 = ev.requests, e0 = ev.ended;
-        const block = ed.document.getText(new vscode.Range(0, 0, 1500, 0));
+        // text the engine has not seen (its tokenizer caches lines): the file's first 1,500 lines
+        // with their letters rotated, different each attempt
+        const block = ed.document.getText(new vscode.Range(0, 0, 1500, 0))
+          .replace(/[a-z]/g, (c) => String.fromCharCode(97 + ((c.charCodeAt(0) - 97 + 3 + attempt) % 26)));
         const top = ed.selection.active.line - 1;
         assert.ok(await ed.edit((e) => e.insert(new vscode.Position(top, 0), block)), 'pasted a block above the cursor');
         // the moment a request for the cursor is in flight, type on
@@ -195,9 +198,10 @@ describe('inline completions', function () {
         // VS Code asked for it and took its hurried answer before the keystroke arrived: try again
         if (ev.cancelled === c0) { missed.push(`answered ${ms} ms after typing on (${JSON.stringify(last)})`); continue; }
         seen = true;
-        // The engine's runs stay short while the machine is loaded (RunPacer) and a cancel that
-        // came in during a run stops the request before its next run: before both, this measured
-        // 0.9-4.1 s after the paste (a 1,024-token run took 1.6 s with VS Code holding the cores).
+        // A waiting request's runs start short and stay short while the machine is loaded
+        // (RunPacer), and a cancel or edit that came in during a run stops the request before its
+        // next run: before these, this measured 0.9-4.1 s after the paste (one 1,024-token run took
+        // 1.6 s with VS Code holding the cores).
         const afterChange = last.endedAt - ev.changedAt;
         console.log(`typing on: cancelled ${afterChange} ms after the extension host saw the keystroke (${ms} ms after typing it)`);
         assert.ok(afterChange <= 1000, `the request ran on ${afterChange} ms after the extension host saw the keystroke (${JSON.stringify(last)})`);
