@@ -73,7 +73,8 @@ interface ModelLevel {
 }
 
 async function modelLevel(a: Args, tokens: Int32Array): Promise<ModelLevel> {
-  const m = await loadModel(a.model, { provider: a.provider, cudaLibDir: a.cudaLibDir, threads: a.threads });
+  // each T one graph run, also past the engine's default longest GPU run
+  const m = await loadModel(a.model, { provider: a.provider, cudaLibDir: a.cudaLibDir, threads: a.threads, gpuMaxChunk: Math.max(...a.chunks) });
   const r = m.runner;
   const loaded = loadOrt(a.cudaLibDir, a.provider !== 'cpu');
   const chain = await MatmulChain.create(loaded, m.manifest.parameters, r.provider, a.threads);

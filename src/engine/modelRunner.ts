@@ -49,8 +49,11 @@ export interface RunnerOptions {
   gpuMaxChunk?: number;
 }
 
-/** Longest GPU run by default: 4.3 GB of logits at a 16,384-token vocabulary. */
-export const GPU_MAX_CHUNK = 65536;
+/**
+ * Longest GPU run by default: its logits (and their log-softmax) take 2 x 1.07 GB at a
+ * 16,384-token vocabulary, which a GPU of 8 GB still holds beside the model.
+ */
+export const GPU_MAX_CHUNK = 16384;
 
 export interface RunnerStats {
   runs: number; tokens: number; ms: number;
