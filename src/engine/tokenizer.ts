@@ -29,8 +29,12 @@ function byteLevelDecoder(): Map<string, number> {
   return m;
 }
 
-/** Lines kept per generation of the line cache (two generations: recently used lines stay). */
+/**
+ * Lines, and their tokens, kept per generation of the line cache (two generations: recently used
+ * lines stay): at most ~15 MB per generation.
+ */
 const CACHED_LINES = 32768;
+const CACHED_TOKENS = 262144;
 /** Longer lines are rarely repeated: not cached. */
 const CACHED_LINE_CHARS = 1000;
 
@@ -49,6 +53,7 @@ export class LineTokenizer {
    */
   private cache = new Map<string, LineTokens>();
   private previous = new Map<string, LineTokens>();
+  private cachedTokens = 0;
 
   constructor(json: unknown, file = 'tokenizer.json') {
     const j = json as { model?: { vocab?: Record<string, number> }; added_tokens?: { id: number; content: string; special?: boolean }[] };
@@ -107,8 +112,13 @@ export class LineTokenizer {
     let t = this.cache.get(text);
     if (t) return t;
     t = this.previous.get(text) ?? this.encodeUncached(text);
-    if (this.cache.size >= CACHED_LINES) { this.previous = this.cache; this.cache = new Map(); }
+    if (this.cache.size >= CACHED_LINES || this.cachedTokens >= CACHED_TOKENS) {
+      this.previous = this.cache;
+      this.cache = new Map();
+      this.cachedTokens = 0;
+    }
     this.cache.set(text, t);
+    this.cachedTokens += t.ids.length;
     return t;
   }
 
