@@ -21,7 +21,7 @@ import { fileOfSize, SIZES } from './texts';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
-interface Args { model: string; provider: ProviderChoice; cudaLibDir?: string; threads: number; chunks: number[]; json?: string }
+interface Args { model: string; provider: ProviderChoice; cudaLibDir?: string; threads: number; chunks: number[]; json?: string; runTokens?: number }
 
 function parse(argv: string[]): Args {
   const a: Args = { model: defaultModelDir(path.join(ROOT, 'models')) ?? '', provider: 'cpu', threads: os.availableParallelism?.() ?? os.cpus().length, chunks: [] };
@@ -34,8 +34,9 @@ function parse(argv: string[]): Args {
       case '--threads': a.threads = Number(v()); break;
       case '--chunks': a.chunks = v().split(',').map(Number); break;
       case '--json': a.json = v(); break;
+      case '--run-tokens': a.runTokens = Number(v()); break;
       case '-h': case '--help':
-        process.stdout.write('npm run bench -- [--model DIR] [--provider cpu|cuda|auto] [--cuda-lib-dir DIR] [--threads N] [--chunks 64,256,1024] [--json FILE]\n');
+        process.stdout.write('npm run bench -- [--model DIR] [--provider cpu|cuda|auto] [--cuda-lib-dir DIR] [--threads N] [--chunks 64,256,1024] [--json FILE] [--run-tokens N (longest reading run)]\n');
         process.exit(0);
       default: throw new Error(`unknown option ${argv[i]}`);
     }
@@ -123,7 +124,8 @@ function req(uri: string, version: number, offset: number, extra: Partial<Comple
 }
 
 async function engineLevel(a: Args, sample: string): Promise<EngineLevel> {
-  const c = await EngineClient.start({ modelDir: a.model, provider: a.provider, cudaLibDir: a.cudaLibDir, threads: a.threads });
+  const runs = a.runTokens ? { runTokens: a.runTokens, urgentRunTokens: a.runTokens } : {};
+  const c = await EngineClient.start({ modelDir: a.model, provider: a.provider, cudaLibDir: a.cudaLibDir, threads: a.threads, ...runs });
   const info = await c.info();
   const sizes: SizeRow[] = [];
   let jump: EngineLevel['jump'] | undefined;

@@ -42,18 +42,13 @@ export interface RunnerOptions {
    */
   cpuGraph?: 'auto' | 'float';
   /**
-   * Most tokens per graph run on the GPU (default GPU_MAX_CHUNK); the CPU's is the manifest's
-   * max_chunk. A run's surprisal needs its T x vocab logits (268 MB at 4,096 x 16,384), a size
-   * for the host's memory, while a GPU run's fixed cost wants long runs.
+   * Most tokens per graph run on the GPU (default: the manifest's max_chunk, as on the CPU).
+   * Longer GPU runs do not pay with the shipped graphs: their surprisal head materialises T x
+   * vocab logits, a slice of them and their log-softmax, which grow faster than T (H200, session
+   * 14: 201k tokens/s at T = 4,096, 80k at 16,384, 21k at 65,536; BENCHMARKS.md).
    */
   gpuMaxChunk?: number;
 }
-
-/**
- * Longest GPU run by default: its logits (and their log-softmax) take 2 x 1.07 GB at a
- * 16,384-token vocabulary, which a GPU of 8 GB still holds beside the model.
- */
-export const GPU_MAX_CHUNK = 16384;
 
 export interface RunnerStats {
   runs: number; tokens: number; ms: number;
@@ -192,7 +187,7 @@ export class ModelRunner {
     const cpuBulkOne = threads > 1 ? await open(bulkFile, 1) : cpu;
     const cpuSmall = longFile ? await open(cpuFile, 1) : cpuBulkOne;
     const bulkMinTokens = !gpu && longFile ? m.graphCpuLongMinTokens! : opts.gpuMinTokens ?? 32;
-    const gpuMaxChunk = m.maxChunk > 0 ? Math.max(m.maxChunk, opts.gpuMaxChunk ?? GPU_MAX_CHUNK) : 0;
+    const gpuMaxChunk = m.maxChunk > 0 ? Math.max(m.maxChunk, opts.gpuMaxChunk ?? m.maxChunk) : 0;
     return new ModelRunner(m, loaded, cpu, cpuBulkOne, cpuSmall, bulkMinTokens, cpuFile, gpu, note, gpuMaxChunk);
   }
 
