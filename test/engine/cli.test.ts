@@ -123,7 +123,9 @@ describe('CLI (out/src/cli/main.js)', function () {
           const k = sc.starts.findIndex((st, i) => st === s0 + t.column - 1 && sc.ends[i] > st);
           assert.ok(k >= 0, `a token starts at line ${hl.line} column ${t.column}`);
           const want = mode === 'importance' ? sc.importance[k] : sc.surprisal[k];
-          assert.ok(Math.abs(t.score - want) < 1e-6);
+          // two reads of the file (the CLI's, this engine's) may cut it into other runs (run lengths
+          // follow the machine's speed), so float rounding differs a little
+          assert.ok(Math.abs(t.score - want) <= 1e-5 * Math.max(1, Math.abs(want)), `${t.score} vs ${want}`);
           // banded by the CLI's thresholds (equal to the independent ones above within 1e-6)
           assert.strictEqual(t.level, r.heatmap.thresholds.filter((x) => t.score >= x).length);
           checked++;
