@@ -28,8 +28,8 @@ export interface EngineOptions {
    */
   activeRunTokens?: number;
   /**
-   * The same when a request waits for the reading (default: 1024 tokens on the CPU, 4096 with
-   * CUDA, at most max_chunk x 4). All three are upper bounds: while runs are slow (a loaded
+   * The same when a request waits for the reading (default: 1024 tokens on the CPU, at most
+   * max_chunk x 4; with CUDA the longest run the GPU takes whole, max_chunk). All three are upper bounds: while runs are slow (a loaded
    * machine) they get shorter, about 150 ms each (RunPacer), since a run holds the engine's
    * event loop until it ends.
    */

@@ -5,6 +5,7 @@
 import type { TextEdit } from './api';
 import { Checkpoint, CheckpointBudget, CheckpointOwner, tick } from './checkpoints';
 import { LineBuffer } from './lineBuffer';
+import { yieldToEventLoop } from './priorityGate';
 import type { LineTokenizer, LineTokens } from './tokenizer';
 
 /** Hot checkpoints kept per document (start of the cursor's line and the line before, twice). */
@@ -16,7 +17,6 @@ const MAX_HOT = 4;
  * or drops the stale scores after it.
  */
 const TOKENIZE_SLICE_MS = 10;
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export class Document implements CheckpointOwner {
   readonly buf: LineBuffer;

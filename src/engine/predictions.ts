@@ -62,7 +62,7 @@ export async function predictionsAt(doc: Document, offset: number, k: number, to
     if (g < doc.readTokens) {
       importance = doc.importance[g]; surprisal = doc.surprisal[g];
     } else {
-      const out = await replayer.gate.run(Priority.Interactive, () => replayer.runner.run(Int32Array.of(id), st.state));
+      const out = await replayer.run(Priority.Interactive, Int32Array.of(id), st.state, cancel);
       importance = out.importance[0]; surprisal = out.surprisal[0];
     }
   }

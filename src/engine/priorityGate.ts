@@ -2,6 +2,9 @@
 // runs at a time, and a waiting interactive request (completion, predictions) goes before
 // background reading. Background work holds the gate for one chunk at a time.
 
+/** Lets the event loop take the messages that came in (a cancel, an edit) before going on. */
+export const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 export const enum Priority { Interactive = 0, Read = 1, Background = 2 }
 
 export class PriorityGate {

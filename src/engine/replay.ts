@@ -5,9 +5,8 @@ import type { CancelToken } from './cancellation';
 import { NEVER_CANCELLED } from './cancellation';
 import { Checkpoint, tick } from './checkpoints';
 import type { Document } from './document';
-import type { ModelRunner } from './modelRunner';
-import { Priority, PriorityGate } from './priorityGate';
-import type { RunOutput } from './modelRunner';
+import type { ModelRunner, RunOutput } from './modelRunner';
+import { Priority, PriorityGate, yieldToEventLoop } from './priorityGate';
 import { RunPacer } from './runPacer';
 
 export class StaleError extends Error {
@@ -51,9 +50,6 @@ export interface StateAt {
 
 /** Tokens in an interactive request's first run (then twice as many each run, up to the limits). */
 const FIRST_INTERACTIVE_RUN = 256;
-
-/** Lets the event loop take the messages that came in (a cancel, an edit) before a run starts. */
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export class Replayer {
   readonly pacer: RunPacer;
