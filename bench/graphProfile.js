@@ -9,21 +9,24 @@
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const ort = require(path.join(__dirname, '..', 'node_modules', 'onnxruntime-node'));
+// the repo's onnxruntime-node, else one on NODE_PATH (bench/gpu.sh's unpacked CUDA build)
+const repoOrt = path.join(__dirname, '..', 'node_modules', 'onnxruntime-node');
+const ort = require(fs.existsSync(repoOrt) ? repoOrt : 'onnxruntime-node');
 
 function args() {
   const a = process.argv.slice(2);
-  const o = { dir: undefined, graph: undefined, T: 1024, runs: 10, threads: 2, top: 25, nodes: 0 };
+  const o = { dir: undefined, graph: undefined, T: 1024, runs: 10, threads: 2, provider: 'cpu', top: 25, nodes: 0 };
   for (let i = 0; i < a.length; i++) {
     if (a[i] === '--T') o.T = Number(a[++i]);
     else if (a[i] === '--runs') o.runs = Number(a[++i]);
     else if (a[i] === '--threads') o.threads = Number(a[++i]);
+    else if (a[i] === '--provider') o.provider = a[++i];
     else if (a[i] === '--top') o.top = Number(a[++i]);
     else if (a[i] === '--nodes') o.nodes = Number(a[++i]);
     else if (!o.dir) o.dir = a[i];
     else o.graph = a[i];
   }
-  if (!o.dir || !o.graph) { console.error('usage: node bench/graphProfile.js MODEL_FOLDER GRAPH [--T 1024] [--runs 10] [--threads 2] [--top 25] [--nodes 0]'); process.exit(2); }
+  if (!o.dir || !o.graph) { console.error('usage: node bench/graphProfile.js MODEL_FOLDER GRAPH [--T 1024] [--runs 10] [--threads 2] [--provider cpu|cuda] [--top 25] [--nodes 0]'); process.exit(2); }
   return o;
 }
 
@@ -43,7 +46,7 @@ function part(name) {
   const man = JSON.parse(fs.readFileSync(path.join(o.dir, 'manifest.json'), 'utf8'));
   const prefix = path.join(os.tmpdir(), `flowstate-profile-${process.pid}`);
   const s = await ort.InferenceSession.create(path.join(o.dir, o.graph), {
-    executionProviders: ['cpu'], intraOpNumThreads: o.threads, interOpNumThreads: 1, graphOptimizationLevel: 'all',
+    executionProviders: [o.provider], intraOpNumThreads: o.threads, interOpNumThreads: 1, graphOptimizationLevel: 'all',
     executionMode: 'sequential', enableProfiling: true, profileFilePrefix: prefix,
   });
   const tokens = BigInt64Array.from({ length: o.T }, (_, i) => BigInt(5 + (i * 7919) % (man.vocab_size - 100)));

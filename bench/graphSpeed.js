@@ -6,25 +6,29 @@
 //
 //   node bench/graphSpeed.js models/flowformer                      # model.onnx vs files.graph_cpu
 //   node bench/graphSpeed.js models/flowformer model.onnx model-q4.onnx --T 1,64,256,512 --rounds 3
+//   (--provider cuda: on the GPU machine, with bench/gpu.sh's unpacked onnxruntime-node on NODE_PATH)
 // A graph given as a path with a folder (other/model-int8.onnx) is that folder's, with its own
 // manifest (state size): two models side by side.
 const fs = require('fs');
 const path = require('path');
-const ort = require(path.join(__dirname, '..', 'node_modules', 'onnxruntime-node'));
+// the repo's onnxruntime-node, else one on NODE_PATH (bench/gpu.sh's unpacked CUDA build)
+const repoOrt = path.join(__dirname, '..', 'node_modules', 'onnxruntime-node');
+const ort = require(fs.existsSync(repoOrt) ? repoOrt : 'onnxruntime-node');
 
 function args() {
   const a = process.argv.slice(2);
-  const o = { dir: undefined, graphs: [], T: [1, 64, 256, 512], rounds: 3, threads: 2, ms: 1500, json: undefined };
+  const o = { dir: undefined, graphs: [], T: [1, 64, 256, 512], rounds: 3, threads: 2, provider: 'cpu', ms: 1500, json: undefined };
   for (let i = 0; i < a.length; i++) {
     if (a[i] === '--T') o.T = a[++i].split(',').map(Number);
     else if (a[i] === '--rounds') o.rounds = Number(a[++i]);
     else if (a[i] === '--threads') o.threads = Number(a[++i]);
+    else if (a[i] === '--provider') o.provider = a[++i];
     else if (a[i] === '--ms') o.ms = Number(a[++i]);
     else if (a[i] === '--json') o.json = a[++i];
     else if (!o.dir) o.dir = a[i];
     else o.graphs.push(a[i]);
   }
-  if (!o.dir) { console.error('usage: node bench/graphSpeed.js MODEL_FOLDER [GRAPH ...] [--T 1,64,256,512] [--rounds 3] [--threads 2] [--ms 1500] [--json FILE]'); process.exit(2); }
+  if (!o.dir) { console.error('usage: node bench/graphSpeed.js MODEL_FOLDER [GRAPH ...] [--T 1,64,256,512] [--rounds 3] [--threads 2] [--provider cpu|cuda] [--ms 1500] [--json FILE]'); process.exit(2); }
   return o;
 }
 
@@ -38,7 +42,7 @@ function args() {
   const sessions = [];
   for (const g of o.graphs) {
     sessions.push(await ort.InferenceSession.create(file(g), {
-      executionProviders: ['cpu'], intraOpNumThreads: o.threads, interOpNumThreads: 1, graphOptimizationLevel: 'all', executionMode: 'sequential',
+      executionProviders: [o.provider], intraOpNumThreads: o.threads, interOpNumThreads: 1, graphOptimizationLevel: 'all', executionMode: 'sequential',
     }));
   }
   const toks = (T, seed) => BigInt64Array.from({ length: T }, (_, i) => BigInt(5 + ((i + seed) * 7919) % (man.vocab_size - 100)));

@@ -21,7 +21,7 @@ import warnings
 import numpy as np
 import torch
 
-from model import LM, Config, LocalAttention, ShortConv
+from model import LM, Config, FlowAttention, LocalAttention, ShortConv
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONTRACT_PATH = os.path.join(HERE, "..", "models", "contract.json")
@@ -75,7 +75,7 @@ def graph_model(lm):
     return reformed(lm, graph_form=True)
 
 
-def export_switched(lm, path):
+def export_switched(lm, path, blocked_sums=True):
     """model.onnx with two forms behind an If on the chunk length (length_switch.py). A Flowformer:
     the graph form up to SHORT_CHUNK tokens, the blocked form above. A DeltaNet: one delta-rule
     step for a single token (its chunk form pads every chunk to a 64-token block, so decoding
@@ -87,20 +87,24 @@ def export_switched(lm, path):
         short, long = os.path.join(tmp, "short.onnx"), os.path.join(tmp, "long.onnx")
         if lm.cfg.arch == "deltanet":
             export_onnx(step_model(lm), short, example_len=1)   # traced at T = 1: only ever runs there
-            export_onnx(reading_form(graph_model(lm)), long)
+            export_onnx(reading_form(graph_model(lm), blocked_sums), long)
             limit = 1
         else:
             export_onnx(graph_model(lm), short)
-            export_onnx(reading_form(blocked_model(lm)), long)
+            export_onnx(reading_form(blocked_model(lm), blocked_sums), long)
             limit = SHORT_CHUNK
         onnx.save(length_switch.switch(onnx.load(short), onnx.load(long), limit), path)
 
 
-def reading_form(lm):
+def reading_form(lm, blocked_sums=False):
     """The form for chunks of many tokens (same weights): short convolutions as one grouped Conv;
     a long local window read in query blocks of block_size tokens, each against W + block_size
-    keys, instead of window-sized blocks against 2 W (fewer scores, less padding)."""
+    keys, instead of window-sized blocks against 2 W (fewer scores, less padding). blocked_sums:
+    Flow-Attention's running sums in blocks (model.blocked_cumsum): model.onnx, which the CUDA
+    provider runs; the CPU graphs keep plain CumSums."""
     for m in lm.modules():
+        if isinstance(m, FlowAttention) and blocked_sums:
+            m.sum_block = m.cfg.block_size
         if isinstance(m, ShortConv):
             m.as_conv1d = True
         if isinstance(m, LocalAttention) and m.cfg.window > m.cfg.block_size and m.cfg.window % m.cfg.block_size == 0:
@@ -218,7 +222,7 @@ def parity_fixture(lm, path, seed=0, max_floats=4096):
     # a chunk past SHORT_CHUNK runs the blocked reading form in model.onnx: the same form here (the
     # forms agree within float32 rounding, model/tests; on a shipped model's large running sums
     # that rounding alone can reach 1e-4)
-    reading = ChunkGraph(reading_form(blocked_model(lm))).eval() if lm.cfg.arch == "flowformer" else graph
+    reading = ChunkGraph(reading_form(blocked_model(lm), blocked_sums=True)).eval() if lm.cfg.arch == "flowformer" else graph
     stride = lambda n: max(1, math.ceil(n / max_floats))   # noqa: E731
     ls, ss = stride(lm.cfg.vocab_size), stride(lm.state_size())
     steps = []
@@ -246,8 +250,11 @@ def head_input_absmax(lm, tokens):
     return top
 
 
-def write_model_folder(lm, out, name, training, fixture=None, fp16_weights=False, calibration=None):
-    """calibration: (token ids, what they are) for the CPU graph's static head scale, or None."""
+def write_model_folder(lm, out, name, training, fixture=None, fp16_weights=False, calibration=None, cpu_graph=False):
+    """calibration: (token ids, what they are) for the CPU graph's static head scale, a manifest's
+    calibration record to keep as it is, or None. cpu_graph: also the int8 CPU graphs
+    (model/quantize.py, manifest files.graph_cpu), quantized from a float graph with plain running
+    sums (faster on the CPU than model.onnx's blocked ones)."""
     os.makedirs(out, exist_ok=True)
     lm = lm.float().eval().cpu()
     if fp16_weights:                       # round first, so PyTorch and the fixture see the same weights
@@ -262,7 +269,9 @@ def write_model_folder(lm, out, name, training, fixture=None, fp16_weights=False
     training = dict(training, weights_stored_as="float16" if fp16_weights else "float32")
     shutil.copyfile(TOKENIZER_PATH, os.path.join(out, "tokenizer.json"))
     man = manifest(lm, name, TOKENIZER_PATH, training)
-    if calibration:
+    if isinstance(calibration, dict):
+        man["calibration"] = calibration
+    elif calibration:
         ids, about = calibration
         man["calibration"] = {"head_input_absmax": head_input_absmax(lm, ids), "head_weight": "lm.embed.weight",
                               "tokens": len(ids), "text": about}
@@ -270,6 +279,18 @@ def write_model_folder(lm, out, name, training, fixture=None, fp16_weights=False
         json.dump(man, f, indent=1)
     if fixture:
         parity_fixture(lm, fixture)
+    if cpu_graph:
+        import tempfile
+        import quantize
+        with tempfile.TemporaryDirectory() as tmp:
+            source = os.path.join(tmp, "model-plain-sums.onnx")
+            if lm.cfg.arch in ("flowformer", "deltanet"):
+                export_switched(lm, source, blocked_sums=False)
+            else:
+                export_onnx(lm, source)
+            if fp16_weights:
+                store_weights_fp16(source)
+            quantize.quantize_folder(out, graph=source)
     print(f"{name}: {lm.num_params() / 1e6:.2f}M parameters, state {lm.state_size() * 4 / 1024:.1f} KiB, "
           f"model.onnx {os.path.getsize(os.path.join(out, 'model.onnx')) / 1e6:.2f} MB")
 
@@ -281,9 +302,24 @@ def load_checkpoint(path):
     return lm, ck.get("training", {})
 
 
+def load_folder(folder):
+    """A shipped model folder's weights, training record and calibration, to export it again with
+    this exporter (a changed graph, the same model): (lm, training, calibration record or None)."""
+    from weights_from_onnx import recover
+    config, weights, training = recover(folder)
+    lm = LM(Config.from_dict(config))
+    lm.load_state_dict({k: v.float() for k, v in weights.items()})
+    training.pop("recovered_from", None)
+    training.pop("weights_stored_as", None)
+    with open(os.path.join(folder, "manifest.json")) as f:
+        return lm, training, json.load(f).get("calibration")
+
+
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--checkpoint")
+    ap.add_argument("--reexport", metavar="FOLDER", help="the weights, training record and calibration of a "
+                    "model folder (e.g. the --out folder itself): its graphs again from this exporter")
     ap.add_argument("--tiny", choices=sorted(TINY))
     ap.add_argument("--out", required=True)
     ap.add_argument("--name")
@@ -298,14 +334,14 @@ if __name__ == "__main__":
     if a.tiny:
         torch.manual_seed(1234)
         lm, training = LM(TINY[a.tiny]), {"note": "random weights (seed 1234): a test model, not a language model"}
+        calibration = None
+    elif a.reexport:
+        lm, training, calibration = load_folder(a.reexport)
     else:
         lm, training = load_checkpoint(a.checkpoint)
-    calibration = None
+        calibration = None
     if a.calibration_tokens:
         with open(a.calibration_tokens) as f:
             calibration = (json.load(f), a.calibration_about or os.path.basename(a.calibration_tokens))
     write_model_folder(lm, a.out, a.name or os.path.basename(os.path.normpath(a.out)), training, a.fixture,
-                       a.fp16_weights, calibration)
-    if a.cpu_graph:   # the CPU graph: quantize.py writes model-int8.onnx and manifest files.graph_cpu
-        import quantize
-        quantize.quantize_folder(a.out)
+                       a.fp16_weights, calibration, a.cpu_graph)

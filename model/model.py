@@ -21,6 +21,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 EPS = 1e-6
+SUM_BLOCK = 32   # the GPU graph's blocked_cumsum over a chunk's block totals (1,024 at T = 65,536)
 
 
 @dataclass
@@ -122,9 +123,29 @@ def pad_time(x, block, dim):
     return torch.cat([x, x.new_zeros(shape)], dim=dim)
 
 
-def causal_linear_attention(q, k, v, S0, block):
+def blocked_cumsum(x, block):
+    """x.cumsum(2) (x [B, H, T, ...]) in two levels: inside blocks of `block` steps, then over
+    the block totals (block 0: one plain cumsum). The same sums, for ONNX Runtime's CUDA CumSum,
+    which adds up each output's whole prefix (O(T^2) per channel: a 65,536-token chunk read 10x
+    slower per token than a 4,096-token one on the H200); blocked, no CumSum runs longer than
+    max(block, T / block) steps. On the CPU, where CumSum is linear, the plain form is faster
+    (the int8 reading graph 12-16% at T = 1,024-4,096)."""
+    if block == 0:
+        return x.cumsum(2)
+    T = x.shape[2]
+    xp = pad_time(x, block, 2)
+    shape = list(xp.shape)
+    xb = xp.reshape(shape[:2] + [shape[2] // block, block] + shape[3:])
+    within = xb.cumsum(3)
+    totals = within[:, :, :, -1:]                                          # [B, H, n, 1, ...]
+    before = totals.cumsum(2) - totals                                     # exclusive over blocks
+    return (within + before).reshape(shape)[:, :, :T]
+
+
+def causal_linear_attention(q, k, v, S0, block, sum_block=0):
     """y_i = q_i . (S0 + sum_{j<=i} k_j v_j^T), blocked: quadratic only inside blocks (block 0:
-    the whole chunk is one block, unpadded).
+    the whole chunk is one block, unpadded). sum_block > 0: the prefix over the blocks as
+    blocked_cumsum(., sum_block).
 
     q, k [B, H, T, d]; v [B, H, T, m]; S0 [B, H, d, m]. Returns y [B, H, T, m] and the
     state after the last token. Zero padding at the end never reaches earlier positions.
@@ -144,7 +165,7 @@ def causal_linear_attention(q, k, v, S0, block):
     scores = (qb @ kb.transpose(-1, -2)).masked_fill(~mask, 0.0)
     intra = scores @ vb
     block_kv = kb.transpose(-1, -2) @ vb                             # [B, H, n, d, m]
-    before = S0.unsqueeze(2) + block_kv.cumsum(2) - block_kv         # exclusive prefix
+    before = S0.unsqueeze(2) + blocked_cumsum(block_kv, sum_block) - block_kv   # exclusive prefix
     y = intra + qb @ before
     return y.reshape(B, H, n * block, m)[:, :, :T], S_end
 
@@ -200,6 +221,7 @@ class FlowAttention(nn.Module):
             assert len(cfg.flow_half_lives) == H, "one half-life per head"
             lg = torch.tensor([-math.log(2.0) / h if h > 0 else 0.0 for h in cfg.flow_half_lives])
         self.register_buffer("log_gamma", lg, persistent=False)   # fixed by the config, not a weight
+        self.sum_block = 0   # > 0: running sums in blocks of this many tokens (export.py's GPU graph)
 
     def state_shapes(self):
         H, d, I = self.cfg.n_head, self.cfg.d_head, self.cfg.inner
@@ -224,7 +246,7 @@ class FlowAttention(nn.Module):
             q, k, v = exact_sigmoid(qkv[0]), exact_sigmoid(qkv[1]), qkv[2]
             block = 0 if cfg.graph_form else cfg.block_size
             if self.log_gamma is None:
-                y, scores, flow = flow_attention(q, k, v, st, pos, cfg.flow_clamp, block)
+                y, scores, flow = flow_attention(q, k, v, st, pos, cfg.flow_clamp, block, self.sum_block)
             else:
                 y, scores, flow = decayed_flow_attention(q, k, v, st, self.log_gamma, cfg.flow_clamp, block)
         new.update(flow)
@@ -239,26 +261,29 @@ def exact_sigmoid(x):
     return 1.0 / (1.0 + torch.exp(-x))
 
 
-def flow_attention(q, k, v, st, pos, clamp, block):
+def flow_attention(q, k, v, st, pos, clamp, block, sum_block=0):
     """ALGORITHMS.md section 1 in chunked form. q, k [B,H,T,d] in (0,1), v [B,H,T,m], float32.
+    sum_block > 0: the running sums as blocked_cumsum(., sum_block) (the GPU graph's form).
 
     Returns y [B,H,T,m], the source-competition scores comp [B,H,T] and the new state.
     """
     T = q.shape[2]
     t = pos.float()[:, None, None] + torch.arange(1, T + 1, device=q.device, dtype=torch.float32)
-    cum_k = st["cumk"].unsqueeze(2) + k.cumsum(2)
-    cum_q = st["cumq"].unsqueeze(2) + q.cumsum(2)
+    cs = lambda x: blocked_cumsum(x, sum_block)                        # noqa: E731
+    cum_k = st["cumk"].unsqueeze(2) + cs(k)
+    cum_q = st["cumq"].unsqueeze(2) + cs(q)
     incoming = 1.0 / ((q + EPS) * (cum_k + EPS)).sum(-1)              # I_t  [B,H,T]
     outgoing = 1.0 / ((k + EPS) * (cum_q + EPS)).sum(-1)              # O_t
-    ko = st["ko"].unsqueeze(2) + (k * (outgoing * t).unsqueeze(-1)).cumsum(2)
-    qi = st["qi"].unsqueeze(2) + (q * (incoming * t).unsqueeze(-1)).cumsum(2)
+    ko = st["ko"].unsqueeze(2) + cs(k * (outgoing * t).unsqueeze(-1))
+    qi = st["qi"].unsqueeze(2) + cs(q * (incoming * t).unsqueeze(-1))
     sink = ((q + EPS) * (ko + EPS)).sum(-1) / t
     src = (((k + EPS) * (qi + EPS)).sum(-1) / t).clamp(-clamp, clamp)
     alloc = torch.sigmoid(sink)
     exp_src = torch.exp(src)
-    e = st["e"].unsqueeze(2) + exp_src.cumsum(2)
+    e = st["e"].unsqueeze(2) + cs(exp_src)
     comp = exp_src / e * t                                             # source competition
-    y, s = causal_linear_attention(q * incoming.unsqueeze(-1), k, v * comp.unsqueeze(-1), st["s"], block)
+    y, s = causal_linear_attention(q * incoming.unsqueeze(-1), k, v * comp.unsqueeze(-1), st["s"], block,
+                                   SUM_BLOCK if sum_block else 0)
     y = y * alloc.unsqueeze(-1)
     new = {"cumk": cum_k[:, :, -1], "cumq": cum_q[:, :, -1], "ko": ko[:, :, -1], "qi": qi[:, :, -1],
            "e": e[:, :, -1], "s": s}

@@ -59,17 +59,19 @@ def test_fresh_export_reproduces_committed_fixture(arch, tmp_path):
         np.testing.assert_allclose(a["surprisal"], b["surprisal"], rtol=1e-5)
 
 
+@pytest.mark.parametrize("blocked_sums", [False, True], ids=["plain-sums", "blocked-sums"])
 @pytest.mark.parametrize("extra", [{}, {"window": 32, "local_kv_heads": 1}], ids=["window-8", "window-32-shared-kv"])
-def test_reading_form_computes_the_blocked_form(extra):
-    """export.reading_form (the long CPU graph's form: grouped Conv, small query blocks for a
-    long window) gives the blocked form's outputs, chunk by chunk with the state carried."""
+def test_reading_form_computes_the_blocked_form(extra, blocked_sums):
+    """export.reading_form (the long graphs' form: grouped Conv, small query blocks for a long
+    window; model.onnx's also blocked running sums) gives the blocked form's outputs, chunk by
+    chunk with the state carried."""
     import torch
     from model import LM, Config
     torch.manual_seed(5)
     cfg = Config.from_dict(dict(Config(arch="flowformer", vocab_size=97, d_model=32, n_layer=3, n_head=4, block_size=8,
                                        local_layers=(1,), window=8).to_dict(), **extra))
     lm = LM(cfg).eval()
-    reading = export.reading_form(export.blocked_model(lm))
+    reading = export.reading_form(export.blocked_model(lm), blocked_sums)
     if cfg.window > cfg.block_size:
         assert reading.blocks[1].mixer.query_block == cfg.block_size
     tokens = torch.randint(0, 97, (2, 90))
@@ -113,3 +115,32 @@ def test_weights_recovered_from_exported_folder(arch, tmp_path):
     json.dump(man, open(folder / "manifest.json", "w"))
     with pytest.raises(ValueError, match="up.weight"):
         weights_from_onnx.recover(str(folder))
+
+
+@pytest.mark.parametrize("blocked_sums", [False, True], ids=["cpu-graph", "model.onnx"])
+def test_gpu_reading_form_never_sums_a_long_prefix(monkeypatch, blocked_sums):
+    """ONNX Runtime's CUDA CumSum adds each output's whole prefix (quadratic in its length), so
+    model.onnx's reading form (what the CUDA provider runs) only ever takes short cumsums: at most
+    max(block, T / block) steps for a T-token chunk. The CPU graphs' form keeps the T-long ones
+    (linear on the CPU, and faster there)."""
+    import math
+    import torch
+    from model import LM, Config
+    torch.manual_seed(5)
+    cfg = Config(arch="flowformer", vocab_size=97, d_model=32, n_layer=2, n_head=4, block_size=16,
+                 local_layers=(1,), window=32)
+    lm = export.reading_form(export.blocked_model(LM(cfg)), blocked_sums)
+    lengths, real = [], torch.Tensor.cumsum
+
+    def recording(x, dim, *a, **k):
+        lengths.append(x.shape[dim])
+        return real(x, dim, *a, **k)
+    monkeypatch.setattr(torch.Tensor, "cumsum", recording)
+    T = 3000
+    with torch.no_grad():
+        lm.score_chunk(torch.randint(0, 97, (1, T)), lm.init_state(1))
+    assert lengths
+    if blocked_sums:
+        assert max(lengths) <= max(cfg.block_size, math.ceil(T / cfg.block_size)), max(lengths)
+    else:
+        assert max(lengths) == T

@@ -9,7 +9,7 @@ import random
 import pytest
 import torch
 
-from model import LM, Config, flow_attention, delta_rule_chunked, unit_lower_inverse, dpfp, local_attention, \
+from model import LM, Config, blocked_cumsum, flow_attention, delta_rule_chunked, unit_lower_inverse, dpfp, local_attention, \
     local_attention_direct, \
     decayed_flow_attention
 
@@ -112,7 +112,7 @@ def test_local_attention_matches_naive(T, W, before, G):
                 assert rel_err(y[b, :, sl], ref[before:]) < 1e-5, form
 
 
-@pytest.mark.parametrize("T,block", [(1, 8), (37, 8), (100, 16), (64, 64)])
+@pytest.mark.parametrize("T,block", [(1, 8), (37, 8), (100, 16), (64, 64), (300, 8)])   # 300 / 8: more blocks than SUM_BLOCK
 def test_flow_attention_matches_naive(T, block):
     B, H, d = 2, 3, 8
     q = torch.sigmoid(torch.randn(B, H, T, d)); k = torch.sigmoid(torch.randn(B, H, T, d))
@@ -125,6 +125,12 @@ def test_flow_attention_matches_naive(T, block):
             ry, rc = naive_flow(q[b, h].double(), k[b, h].double(), v[b, h].double(), 5.0)
             assert rel_err(y[b, h], ry) < 1e-5
             assert rel_err(comp[b, h], rc) < 1e-5
+
+
+@pytest.mark.parametrize("T,block", [(1, 4), (4, 4), (5, 4), (63, 8), (200, 16), (30, 0)])
+def test_blocked_cumsum_is_the_cumsum(T, block):
+    x = torch.randn(2, 3, T, 4, 5)
+    assert rel_err(blocked_cumsum(x, block), x.double().cumsum(2)) < 1e-5
 
 
 @pytest.mark.parametrize("T,block", [(1, 8), (37, 8), (100, 16), (40, 0)])
