@@ -75,7 +75,7 @@ def graph_model(lm):
     return reformed(lm, graph_form=True)
 
 
-def export_switched(lm, path, blocked_sums=True):
+def export_switched(lm, path, gpu=True):
     """model.onnx with two forms behind an If on the chunk length (length_switch.py). A Flowformer:
     the graph form up to SHORT_CHUNK tokens, the blocked form above. A DeltaNet: one delta-rule
     step for a single token (its chunk form pads every chunk to a 64-token block, so decoding
@@ -87,26 +87,51 @@ def export_switched(lm, path, blocked_sums=True):
         short, long = os.path.join(tmp, "short.onnx"), os.path.join(tmp, "long.onnx")
         if lm.cfg.arch == "deltanet":
             export_onnx(step_model(lm), short, example_len=1)   # traced at T = 1: only ever runs there
-            export_onnx(reading_form(graph_model(lm), blocked_sums), long)
+            export_onnx(reading_form(graph_model(lm), gpu), long)
             limit = 1
         else:
             export_onnx(graph_model(lm), short)
-            export_onnx(reading_form(blocked_model(lm), blocked_sums), long)
+            export_onnx(reading_form(blocked_model(lm), gpu), long)
             limit = SHORT_CHUNK
         onnx.save(length_switch.switch(onnx.load(short), onnx.load(long), limit), path)
 
 
-def reading_form(lm, blocked_sums=False):
-    """The form for chunks of many tokens (same weights): short convolutions as one grouped Conv;
-    a long local window read in query blocks of block_size tokens, each against W + block_size
-    keys, instead of window-sized blocks against 2 W (fewer scores, less padding). blocked_sums:
-    Flow-Attention's running sums in blocks (model.blocked_cumsum): model.onnx, which the CUDA
-    provider runs; the CPU graphs keep plain CumSums."""
+def gather_before_slice(path):
+    """The surprisal head without its T x vocab copy (quantize.slice_after_log_softmax: the
+    log-softmax of all T + 1 rows, then the gather, then the slice; the same numbers), in every
+    form of the graph. On the H200 that copy was a quarter of a 65,536-token run's kernel time."""
+    import onnx
+    import length_switch
+    from quantize import slice_after_log_softmax, toposort
+    model = onnx.load(path)
+    if length_switch.find_switch(model) is not None:
+        small, large, limit = length_switch.split(model)
+        n = 0
+        for form in (small, large):
+            n += slice_after_log_softmax(form.graph, log=lambda _: None)
+            toposort(form.graph)
+        model = length_switch.switch(small, large, limit)
+    else:
+        n = slice_after_log_softmax(model.graph, log=lambda _: None)
+        toposort(model.graph)
+    if n == 0:
+        raise ValueError(f"{path}: no surprisal head (MatMul, Slice, LogSoftmax, GatherElements) found to rewrite")
+    onnx.save(model, path)
+
+
+def reading_form(lm, gpu=False):
+    """The form for chunks of many tokens (same weights): a long local window read in query blocks
+    of block_size tokens, each against W + block_size keys, instead of window-sized blocks against
+    2 W (fewer scores, less padding). For the CPU graphs, short convolutions as one grouped Conv.
+    gpu (model.onnx, which the CUDA provider runs): Flow-Attention's running sums in blocks
+    (model.blocked_cumsum: ONNX Runtime's CUDA CumSum is quadratic in its length), and the short
+    convolutions as shifted sums: the CUDA provider's Conv searches cuDNN's algorithms afresh for
+    every new chunk length (exhaustive by default; onnxruntime-node cannot change it)."""
     for m in lm.modules():
-        if isinstance(m, FlowAttention) and blocked_sums:
+        if isinstance(m, FlowAttention) and gpu:
             m.sum_block = m.cfg.block_size
         if isinstance(m, ShortConv):
-            m.as_conv1d = True
+            m.as_conv1d = not gpu
         if isinstance(m, LocalAttention) and m.cfg.window > m.cfg.block_size and m.cfg.window % m.cfg.block_size == 0:
             m.query_block = m.cfg.block_size
     return lm
@@ -222,7 +247,7 @@ def parity_fixture(lm, path, seed=0, max_floats=4096):
     # a chunk past SHORT_CHUNK runs the blocked reading form in model.onnx: the same form here (the
     # forms agree within float32 rounding, model/tests; on a shipped model's large running sums
     # that rounding alone can reach 1e-4)
-    reading = ChunkGraph(reading_form(blocked_model(lm), blocked_sums=True)).eval() if lm.cfg.arch == "flowformer" else graph
+    reading = ChunkGraph(reading_form(blocked_model(lm), gpu=True)).eval() if lm.cfg.arch == "flowformer" else graph
     stride = lambda n: max(1, math.ceil(n / max_floats))   # noqa: E731
     ls, ss = stride(lm.cfg.vocab_size), stride(lm.state_size())
     steps = []
@@ -264,6 +289,7 @@ def write_model_folder(lm, out, name, training, fixture=None, fp16_weights=False
         export_switched(lm, os.path.join(out, "model.onnx"))
     else:
         export_onnx(lm, os.path.join(out, "model.onnx"))
+    gather_before_slice(os.path.join(out, "model.onnx"))
     if fp16_weights:
         store_weights_fp16(os.path.join(out, "model.onnx"))
     training = dict(training, weights_stored_as="float16" if fp16_weights else "float32")
@@ -283,16 +309,22 @@ def write_model_folder(lm, out, name, training, fixture=None, fp16_weights=False
         import tempfile
         import quantize
         with tempfile.TemporaryDirectory() as tmp:
-            source = os.path.join(tmp, "model-plain-sums.onnx")
-            if lm.cfg.arch in ("flowformer", "deltanet"):
-                export_switched(lm, source, blocked_sums=False)
-            else:
-                export_onnx(lm, source)
-            if fp16_weights:
-                store_weights_fp16(source)
+            source = os.path.join(tmp, "model-cpu-form.onnx")
+            export_cpu_source(lm, source, fp16_weights)
             quantize.quantize_folder(out, graph=source)
     print(f"{name}: {lm.num_params() / 1e6:.2f}M parameters, state {lm.state_size() * 4 / 1024:.1f} KiB, "
           f"model.onnx {os.path.getsize(os.path.join(out, 'model.onnx')) / 1e6:.2f} MB")
+
+
+def export_cpu_source(lm, path, fp16_weights):
+    """The float graph the int8 CPU graphs are quantized from: model.onnx's CPU form (plain
+    running sums, grouped Conv; export_switched(gpu=False)), weights stored as in model.onnx."""
+    if lm.cfg.arch in ("flowformer", "deltanet"):
+        export_switched(lm, path, gpu=False)
+    else:
+        export_onnx(lm, path)
+    if fp16_weights:
+        store_weights_fp16(path)
 
 
 def load_checkpoint(path):

@@ -59,9 +59,9 @@ def test_fresh_export_reproduces_committed_fixture(arch, tmp_path):
         np.testing.assert_allclose(a["surprisal"], b["surprisal"], rtol=1e-5)
 
 
-@pytest.mark.parametrize("blocked_sums", [False, True], ids=["plain-sums", "blocked-sums"])
+@pytest.mark.parametrize("gpu", [False, True], ids=["plain-sums", "blocked-sums"])
 @pytest.mark.parametrize("extra", [{}, {"window": 32, "local_kv_heads": 1}], ids=["window-8", "window-32-shared-kv"])
-def test_reading_form_computes_the_blocked_form(extra, blocked_sums):
+def test_reading_form_computes_the_blocked_form(extra, gpu):
     """export.reading_form (the long graphs' form: grouped Conv, small query blocks for a long
     window; model.onnx's also blocked running sums) gives the blocked form's outputs, chunk by
     chunk with the state carried."""
@@ -71,7 +71,7 @@ def test_reading_form_computes_the_blocked_form(extra, blocked_sums):
     cfg = Config.from_dict(dict(Config(arch="flowformer", vocab_size=97, d_model=32, n_layer=3, n_head=4, block_size=8,
                                        local_layers=(1,), window=8).to_dict(), **extra))
     lm = LM(cfg).eval()
-    reading = export.reading_form(export.blocked_model(lm), blocked_sums)
+    reading = export.reading_form(export.blocked_model(lm), gpu)
     if cfg.window > cfg.block_size:
         assert reading.blocks[1].mixer.query_block == cfg.block_size
     tokens = torch.randint(0, 97, (2, 90))
@@ -117,8 +117,8 @@ def test_weights_recovered_from_exported_folder(arch, tmp_path):
         weights_from_onnx.recover(str(folder))
 
 
-@pytest.mark.parametrize("blocked_sums", [False, True], ids=["cpu-graph", "model.onnx"])
-def test_gpu_reading_form_never_sums_a_long_prefix(monkeypatch, blocked_sums):
+@pytest.mark.parametrize("gpu", [False, True], ids=["cpu-graph", "model.onnx"])
+def test_gpu_reading_form_never_sums_a_long_prefix(monkeypatch, gpu):
     """ONNX Runtime's CUDA CumSum adds each output's whole prefix (quadratic in its length), so
     model.onnx's reading form (what the CUDA provider runs) only ever takes short cumsums: at most
     max(block, T / block) steps for a T-token chunk. The CPU graphs' form keeps the T-long ones
@@ -129,7 +129,7 @@ def test_gpu_reading_form_never_sums_a_long_prefix(monkeypatch, blocked_sums):
     torch.manual_seed(5)
     cfg = Config(arch="flowformer", vocab_size=97, d_model=32, n_layer=2, n_head=4, block_size=16,
                  local_layers=(1,), window=32)
-    lm = export.reading_form(export.blocked_model(LM(cfg)), blocked_sums)
+    lm = export.reading_form(export.blocked_model(LM(cfg)), gpu)
     lengths, real = [], torch.Tensor.cumsum
 
     def recording(x, dim, *a, **k):
@@ -140,7 +140,7 @@ def test_gpu_reading_form_never_sums_a_long_prefix(monkeypatch, blocked_sums):
     with torch.no_grad():
         lm.score_chunk(torch.randint(0, 97, (1, T)), lm.init_state(1))
     assert lengths
-    if blocked_sums:
+    if gpu:
         assert max(lengths) <= max(cfg.block_size, math.ceil(T / cfg.block_size)), max(lengths)
     else:
         assert max(lengths) == T

@@ -302,8 +302,9 @@ def test_quantize_folder_writes_graph_and_manifest(tmp_path):
 
 
 @pytest.mark.parametrize("name", ["flowformer", "deltanet"])
-def test_shipped_cpu_graphs_are_current(name):
-    """The shipped model-int8.onnx is what quantize.py makes of the shipped model.onnx today."""
+def test_shipped_cpu_graphs_are_current(name, tmp_path):
+    """The shipped model-int8.onnx is what quantize.py makes today of the shipped weights in the
+    CPU form of the graph (export.export_cpu_source; model.onnx itself is the GPU form)."""
     folder = os.path.join(os.path.dirname(__file__), "..", "..", "models", name)
     man_path = os.path.join(folder, "manifest.json")
     if not os.path.exists(man_path):
@@ -312,7 +313,11 @@ def test_shipped_cpu_graphs_are_current(name):
         man = json.load(f)
     out = man.get("files", {}).get("graph_cpu")
     assert out, f"models/{name}/manifest.json has no files.graph_cpu"
-    float_model = onnx.load(os.path.join(folder, man["files"]["graph"]))
+    import export
+    lm, _, _ = export.load_folder(folder)
+    source = str(tmp_path / "cpu-form.onnx")
+    export.export_cpu_source(export.graph_model(lm), source, man["training"].get("weights_stored_as") == "float16")
+    float_model = onnx.load(source)
     opts = dict(method=man["quantization"]["method"], min_elements=man["quantization"]["min_elements"], log=lambda *_: None)
     long_out = man["files"].get("graph_cpu_long")
     if long_out:      # a length-switched float graph: its two forms as two CPU graphs over one weight file

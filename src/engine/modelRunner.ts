@@ -15,6 +15,15 @@ import { ModelFolderError } from './manifest';
 import { FasterOfTwo } from './fasterOfTwo';
 import { LoadedOrt, loadOrt } from './ortLoader';
 
+/**
+ * Trying the other session of a run (FasterOfTwo) stops when it would cost more than this and
+ * 4x the usual session's time: one such trial, a 65,536-token run on the CPU beside the H200,
+ * took seconds.
+ */
+const TRIAL_LIMIT_MS = 200;
+/** A session never measured is first tried on runs of at most this many tokens. */
+const TRIAL_LIMIT_TOKENS = 4096;
+
 export interface RunOutput {
   /** Next-token logits after the last token. */
   logits: Float32Array;
@@ -201,7 +210,7 @@ export class ModelRunner {
     const small = tokens.length < this.bulkMinTokens;
     const [first, second] = this.choicesFor(small);
     const chooser = first !== second ? this.chooserFor(small, tokens.length) : undefined;
-    const choice = chooser?.pick() ?? 0;
+    const choice = chooser?.pick(tokens.length, TRIAL_LIMIT_MS, TRIAL_LIMIT_TOKENS) ?? 0;
     const session = choice === 1 ? second : first;
     const max = session === this.gpu ? this.gpuMaxChunk : this.manifest.maxChunk;
     const t0 = performance.now();
@@ -238,9 +247,21 @@ export class ModelRunner {
   }
 
   private chooserFor(small: boolean, tokens: number): FasterOfTwo {
-    const bucket = `${small ? 'small' : 'bulk'} ${Math.floor(Math.log2(tokens))}`;
-    let c = this.choosers.get(bucket);
-    if (!c) { c = new FasterOfTwo(16, 0.5); this.choosers.set(bucket, c); }
+    const kind = small ? 'small' : 'bulk';
+    const size = Math.floor(Math.log2(tokens));
+    let c = this.choosers.get(`${kind} ${size}`);
+    if (!c) {
+      c = new FasterOfTwo(16, 0.5);
+      // a new run length starts from the costs per token of the nearest one measured, so a long
+      // run is not tried on a session that is known to be far slower per token
+      for (let d = 1; d < 32 && (Number.isNaN(c.cost[0]) || Number.isNaN(c.cost[1])); d++) {
+        for (const near of [size - d, size + d]) {
+          const n = this.choosers.get(`${kind} ${near}`);
+          if (n) c.seedFrom(n);
+        }
+      }
+      this.choosers.set(`${kind} ${size}`, c);
+    }
     return c;
   }
 

@@ -29,6 +29,28 @@ describe('CPU sessions', function () {
     assert.strictEqual(f.cost[0], before);
   });
 
+  it('FasterOfTwo does not try a choice where the trial would take far longer than the usual one', () => {
+    const f = new FasterOfTwo(4, 0.5);
+    assert.strictEqual(f.pick(65536, 200, 4096), 0);
+    f.record(0, 72, 65536);                     // the GPU: ~1 us per token
+    for (let i = 0; i < 20; i++) assert.strictEqual(f.pick(65536, 200, 4096), 0, 'never measured, and too long a run to try it on');
+    assert.strictEqual(f.pick(1024, 200, 4096), 1, 'a short enough run tries it');
+    f.record(1, 100, 1024);                     // the CPU: ~0.1 ms per token, 90x slower
+    const tries = (n: number, units: number) => { let k = 0; for (let i = 0; i < n; i++) if (f.pick(units, 200, 4096) !== f.best) k++; return k; };
+    assert.strictEqual(tries(256, 65536), 0, 'a 6.4 s trial beside a 72 ms run: never');
+    assert.strictEqual(tries(256, 1024), 4, 'a 100 ms trial: every 64th pick (16 x 4, the cap)');
+    // a trial under the limit in time but over 4x the usual: still tried (load changes are noticed)
+    const g = new FasterOfTwo(1, 0.5);
+    g.record(0, 10, 10); g.record(1, 1000, 10);
+    assert.ok(Array.from({ length: 32 }, () => g.pick(1, 200)).includes(1));
+    // a new chooser takes the costs it lacks from another one
+    const h = new FasterOfTwo(4, 0.5);
+    h.record(0, 50, 10);
+    h.seedFrom(f);
+    assert.strictEqual(h.cost[0], 5);
+    assert.strictEqual(h.cost[1], f.cost[1]);
+  });
+
   it('bulk runs use both sessions and get the same outputs from each; short runs stay on one thread', async () => {
     const { runner, manifest } = await loadModel(TINY[0], { provider: 'cpu', threads: 2 });
     try {
