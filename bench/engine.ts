@@ -124,7 +124,7 @@ function req(uri: string, version: number, offset: number, extra: Partial<Comple
 }
 
 async function engineLevel(a: Args, sample: string): Promise<EngineLevel> {
-  const runs = a.runTokens ? { runTokens: a.runTokens, urgentRunTokens: a.runTokens } : {};
+  const runs = a.runTokens ? { runTokens: a.runTokens, urgentRunTokens: a.runTokens, gpuRunTokens: a.runTokens } : {};
   const c = await EngineClient.start({ modelDir: a.model, provider: a.provider, cudaLibDir: a.cudaLibDir, threads: a.threads, ...runs });
   const info = await c.info();
   const sizes: SizeRow[] = [];

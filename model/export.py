@@ -33,6 +33,9 @@ DELTA_MAX_CHUNK = 64   # the delta rule's graph reads one block: its UT transfor
 # chunk), above it the blocked training form (64-token blocks: linear in T, for reading).
 SHORT_CHUNK = 64
 FLOW_MAX_CHUNK = 4096  # the engine's longest run: T x vocab surprisal logits (268 MB at 4096)
+# The longest model.onnx run on a GPU (manifest max_chunk_gpu): ONNX Runtime's CUDA kernels index
+# the head's (T + 1) x vocab logits with 32-bit ints (T = 131,072 with a 16,384 vocabulary: an
+# illegal memory access on the H200), so the largest power of two with (T + 1) x vocab < 2^31.
 
 TINY = {
     # a sliding-window layer in the middle, as in the shipped models, so the tiny graphs cover every op
@@ -61,6 +64,17 @@ class ChunkGraph(torch.nn.Module):
 
 def max_chunk(cfg):
     return DELTA_MAX_CHUNK if cfg.arch == "deltanet" else FLOW_MAX_CHUNK
+
+
+def max_chunk_gpu(cfg):
+    """model.onnx's longest run on a GPU: a Flowformer's blocked reading form is linear in T up to
+    the int32 limit above; the delta rule's graph reads one block (quadratic), as on the CPU."""
+    if cfg.arch != "flowformer":
+        return max_chunk(cfg)
+    T = FLOW_MAX_CHUNK
+    while (2 * T + 1) * cfg.vocab_size < 2 ** 31:
+        T *= 2
+    return T
 
 
 def reformed(lm, **config):
@@ -214,6 +228,7 @@ def manifest(lm, name, tokenizer_path, training):
         "parameters": lm.num_params(),
         "vocab_size": cfg.vocab_size,
         "max_chunk": max_chunk(cfg),
+        "max_chunk_gpu": max_chunk_gpu(cfg),
         "inputs": contract["inputs"],
         "outputs": contract["outputs"],
         "state": {"size": off, "bytes": off * 4, "tensors": tensors,

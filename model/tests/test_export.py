@@ -144,3 +144,17 @@ def test_gpu_reading_form_never_sums_a_long_prefix(monkeypatch, gpu):
         assert max(lengths) <= max(cfg.block_size, math.ceil(T / cfg.block_size)), max(lengths)
     else:
         assert max(lengths) == T
+
+
+def test_gpu_run_limit_keeps_the_head_under_int32_indexing():
+    """max_chunk_gpu: the longest T whose (T + 1) x vocab logits ONNX Runtime's CUDA kernels can
+    index with 32-bit ints (T = 131,072 with 16,384 tokens crashed on the H200), a power of two."""
+    from model import Config
+    flow = Config(arch="flowformer", vocab_size=16384)
+    assert export.max_chunk_gpu(flow) == 65536
+    for vocab in (97, 16384, 50000, 2 ** 20):
+        T = export.max_chunk_gpu(Config(arch="flowformer", vocab_size=vocab))
+        assert T >= export.FLOW_MAX_CHUNK and T & (T - 1) == 0
+        assert T == export.FLOW_MAX_CHUNK or (T + 1) * vocab < 2 ** 31 <= (2 * T + 1) * vocab
+    delta = Config(arch="deltanet")
+    assert export.max_chunk_gpu(delta) == export.max_chunk(delta)

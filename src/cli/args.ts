@@ -9,6 +9,7 @@ export interface CommonOptions {
   provider: ProviderChoice;
   cudaLibDir?: string;
   threads?: number;
+  gpuRunTokens?: number;
   json: boolean;
   /** ANSI colours; undefined: when stdout is a terminal. */
   color?: boolean;
@@ -56,6 +57,8 @@ Options:
   --provider P           auto | cuda | cpu (default auto)
   --cuda-lib-dir DIR     folder with the ONNX Runtime CUDA provider libraries
   --threads N            CPU threads (default: all cores)
+  --gpu-run-tokens N     with CUDA, most tokens per model run (default 16384; more reads
+                         faster and holds more GPU memory, up to the model's max_chunk_gpu)
   --line N --column N    where to complete, 1-based (default: the end of the file;
                          --line alone: the end of that line)
   --max-tokens N         most tokens in the completion (default 48)
@@ -115,6 +118,7 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
       }
       case '--cuda-lib-dir': common.cudaLibDir = value(); break;
       case '--threads': common.threads = int(flag, value(), 1); break;
+      case '--gpu-run-tokens': common.gpuRunTokens = int(flag, value(), 1); break;
       case '--json': common.json = true; break;
       case '--no-color': common.color = false; break;
       case '--color': common.color = true; break;

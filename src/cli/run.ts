@@ -69,7 +69,7 @@ async function startEngine(opts: CommonOptions, log: Log, onProgress?: (done: nu
     if (e.kind === 'log' && (e.level === 'warn' || e.level === 'error')) log(`engine ${e.level}: ${e.message}`);
     else if (e.kind === 'progress') onProgress?.(e.progress.tokensRead, e.progress.tokensTotal);
   };
-  const engine = await EngineClient.start({ modelDir: dir, provider: opts.provider, cudaLibDir: opts.cudaLibDir, threads: opts.threads }, onEvent);
+  const engine = await EngineClient.start({ modelDir: dir, provider: opts.provider, cudaLibDir: opts.cudaLibDir, threads: opts.threads, gpuRunTokens: opts.gpuRunTokens }, onEvent);
   const info = await engine.info();
   return { engine, info, model: { name: info.modelName, architecture: info.architecture, parameters: info.parameters, dir, importanceKind: info.importanceKind } };
 }

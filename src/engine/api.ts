@@ -17,6 +17,11 @@ export interface EngineOptions {
   checkpointEvery?: number;
   /** CPU threads for ONNX Runtime (default: all cores). */
   threads?: number;
+  /**
+   * Most tokens per model run on the GPU (default 16,384; at most the manifest's max_chunk_gpu):
+   * longer runs read faster and hold more GPU memory (modelRunner.ts DEFAULT_GPU_RUN_TOKENS).
+   */
+  gpuRunTokens?: number;
   /** Read open documents in the background (default true); read() works either way. */
   backgroundReading?: boolean;
   /** Most tokens per model run while reading in the background (default: as urgentRunTokens). */
@@ -29,7 +34,7 @@ export interface EngineOptions {
   activeRunTokens?: number;
   /**
    * The same when a request waits for the reading (default: 1024 tokens on the CPU, at most
-   * max_chunk x 4; with CUDA the longest run the GPU takes whole, max_chunk). All three are upper bounds: while runs are slow (a loaded
+   * max_chunk x 4; with CUDA the longest run the GPU takes whole, gpuRunTokens). All three are upper bounds: while runs are slow (a loaded
    * machine) they get shorter, about 150 ms each (RunPacer), since a run holds the engine's
    * event loop until it ends.
    */

@@ -15,6 +15,8 @@ export interface Manifest {
   vocabSize: number;
   /** Most tokens one graph run may take (0: any). */
   maxChunk: number;
+  /** Most tokens one run of the float graph may take on a GPU (manifest max_chunk_gpu; default max_chunk). */
+  maxChunkGpu: number;
   stateSize: number;
   stateTensors: StateTensor[];
   special: Record<SpecialRole, number>;
@@ -69,6 +71,8 @@ export function validateManifest(m: Record<string, any>, dir: string, file: stri
   for (const k of ['name', 'architecture']) if (typeof m[k] !== 'string' || !m[k]) fail(`"${k}" must be a non-empty string`);
   if (!isInt(m.vocab_size) || m.vocab_size <= 0) fail(`"vocab_size" must be a positive integer, got ${JSON.stringify(m.vocab_size)}`);
   if (!isInt(m.max_chunk) || m.max_chunk < 0) fail(`"max_chunk" must be an integer >= 0, got ${JSON.stringify(m.max_chunk)}`);
+  const gpuMax = m.max_chunk_gpu ?? m.max_chunk;
+  if (!isInt(gpuMax) || (m.max_chunk > 0 ? gpuMax < m.max_chunk : gpuMax !== 0)) fail(`"max_chunk_gpu" must be an integer >= max_chunk (0 with max_chunk 0), got ${JSON.stringify(m.max_chunk_gpu)}`);
   for (const [group, want] of [['inputs', CONTRACT_INPUTS], ['outputs', CONTRACT_OUTPUTS]] as const) {
     const got = m[group];
     if (!got || typeof got !== 'object') fail(`"${group}" is missing`);
@@ -116,6 +120,7 @@ export function validateManifest(m: Record<string, any>, dir: string, file: stri
     parameters: isInt(m.parameters) ? m.parameters : 0,
     vocabSize: m.vocab_size,
     maxChunk: m.max_chunk,
+    maxChunkGpu: gpuMax,
     stateSize: st.size,
     stateTensors: st.tensors,
     special,

@@ -23,6 +23,13 @@ import { LoadedOrt, loadOrt } from './ortLoader';
 const TRIAL_LIMIT_MS = 200;
 /** A session never measured is first tried on runs of at most this many tokens. */
 const TRIAL_LIMIT_TOKENS = 4096;
+/**
+ * The longest GPU run by default. Longer runs read faster (H200, shipped Flowformer: 261k / 773k
+ * / 1.02M tokens/s at 4,096 / 16,384 / 65,536 tokens) but the surprisal head holds two T x vocab
+ * float arrays on the GPU (2.1 GB at 16,384 tokens, 8.6 GB at 65,536) and ONNX Runtime keeps
+ * what it once allocated: the setting flowstate.gpuRunTokens goes up to the manifest's max_chunk_gpu.
+ */
+export const DEFAULT_GPU_RUN_TOKENS = 16384;
 
 export interface RunOutput {
   /** Next-token logits after the last token. */
@@ -51,10 +58,8 @@ export interface RunnerOptions {
    */
   cpuGraph?: 'auto' | 'float';
   /**
-   * Most tokens per graph run on the GPU (default: the manifest's max_chunk, as on the CPU).
-   * Longer GPU runs do not pay with the shipped graphs: their surprisal head materialises T x
-   * vocab logits, a slice of them and their log-softmax, which grow faster than T (H200, session
-   * 14: 201k tokens/s at T = 4,096, 80k at 16,384, 21k at 65,536; BENCHMARKS.md).
+   * Most tokens per graph run on the GPU (default DEFAULT_GPU_RUN_TOKENS; at most the manifest's
+   * max_chunk_gpu, at least its max_chunk).
    */
   gpuMaxChunk?: number;
 }
@@ -196,7 +201,7 @@ export class ModelRunner {
     const cpuBulkOne = threads > 1 ? await open(bulkFile, 1) : cpu;
     const cpuSmall = longFile ? await open(cpuFile, 1) : cpuBulkOne;
     const bulkMinTokens = !gpu && longFile ? m.graphCpuLongMinTokens! : opts.gpuMinTokens ?? 32;
-    const gpuMaxChunk = m.maxChunk > 0 ? Math.max(m.maxChunk, opts.gpuMaxChunk ?? m.maxChunk) : 0;
+    const gpuMaxChunk = m.maxChunk > 0 ? Math.max(m.maxChunk, Math.min(m.maxChunkGpu, opts.gpuMaxChunk || DEFAULT_GPU_RUN_TOKENS)) : 0;
     return new ModelRunner(m, loaded, cpu, cpuBulkOne, cpuSmall, bulkMinTokens, cpuFile, gpu, note, gpuMaxChunk);
   }
 

@@ -13,6 +13,7 @@ export interface EngineSettings {
   cudaLibDir?: string;
   memoryBudgetBytes: number;
   threads?: number;
+  gpuRunTokens?: number;
 }
 
 export interface CompletionSettings {
@@ -45,6 +46,7 @@ export function engineSettings(extensionPath: string): EngineSettings {
   const modelDir = configured || bundled[0] || path.join(extensionPath, 'models', 'flowformer');
   const cuda = expandHome((c.get<string>('cudaLibraryPath') || '').trim());
   const threads = c.get<number>('threads') || 0;
+  const gpuRunTokens = c.get<number>('gpuRunTokens') || 0;
   return {
     modelDir,
     modelIsDefault: !configured,
@@ -52,6 +54,7 @@ export function engineSettings(extensionPath: string): EngineSettings {
     cudaLibDir: cuda || undefined,
     memoryBudgetBytes: Math.max(16, c.get<number>('memoryBudgetMB') || 256) * 1024 * 1024,
     threads: threads > 0 ? threads : undefined,
+    gpuRunTokens: gpuRunTokens > 0 ? gpuRunTokens : undefined,
   };
 }
 

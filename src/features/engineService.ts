@@ -44,7 +44,7 @@ export class EngineService implements vscode.Disposable {
       vscode.window.onDidChangeVisibleTextEditors(() => this.pushPriority()),
       vscode.window.onDidChangeActiveTextEditor(() => this.pushPriority()),
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (['modelPath', 'provider', 'cudaLibraryPath', 'memoryBudgetMB', 'threads'].some((k) => e.affectsConfiguration(`flowstate.${k}`))) {
+        if (['modelPath', 'provider', 'cudaLibraryPath', 'memoryBudgetMB', 'threads', 'gpuRunTokens'].some((k) => e.affectsConfiguration(`flowstate.${k}`))) {
           const s = engineSettings(this.context.extensionPath);
           if (JSON.stringify(s) !== JSON.stringify(this.lastSettings)) void this.restart('settings changed');
         }
@@ -89,7 +89,7 @@ export class EngineService implements vscode.Disposable {
         // While the user types, short background runs (128 tokens, ~20 ms for the 10M-parameter
         // default model's int8 graph on 2 cores): a keystroke waits for at most one before its
         // completion runs. Otherwise the engine's long runs (1024 on the CPU: ~2x the tokens/s).
-        { modelDir: s.modelDir, provider: s.provider, cudaLibDir: s.cudaLibDir, memoryBudgetBytes: s.memoryBudgetBytes, threads: s.threads, activeRunTokens: 128 },
+        { modelDir: s.modelDir, provider: s.provider, cudaLibDir: s.cudaLibDir, memoryBudgetBytes: s.memoryBudgetBytes, threads: s.threads, gpuRunTokens: s.gpuRunTokens, activeRunTokens: 128 },
         { extensionPath: this.context.extensionPath, onEvent: (e) => { if (gen === this.generation) this.onEvent(e); } },
       );
       const info = await engine.info();

@@ -62,6 +62,27 @@ describe('model folders', function () {
     assert.match((await loadError(d)).message, /tokenizer\.json: not valid JSON .*truncated/);
   });
 
+  it('a GPU run limit below max_chunk (or not a whole number) is named; without one it is max_chunk', async () => {
+    for (const bad of [1, 65536.5, 'many']) {
+      const d = copyModel(TINY[0]);
+      const m = JSON.parse(fs.readFileSync(path.join(d, 'manifest.json'), 'utf8'));
+      fs.writeFileSync(path.join(d, 'manifest.json'), JSON.stringify({ ...m, max_chunk_gpu: bad }));
+      const err = await loadError(d);
+      assert.ok(err.message.startsWith(path.join(d, 'manifest.json') + ': '), err.message);
+      assert.match(err.message, /max_chunk_gpu/);
+    }
+    const d = copyModel(TINY[0]);
+    const m = JSON.parse(fs.readFileSync(path.join(d, 'manifest.json'), 'utf8'));
+    delete m.max_chunk_gpu;
+    fs.writeFileSync(path.join(d, 'manifest.json'), JSON.stringify(m));
+    const e = await Engine.create({ modelDir: d, provider: 'cpu', backgroundReading: false });
+    try {
+      assert.strictEqual(e.model.manifest.maxChunkGpu, m.max_chunk);
+    } finally {
+      await e.dispose();
+    }
+  });
+
   it('a manifest that is not JSON is named', async () => {
     const d = copyModel(TINY[0]);
     fs.writeFileSync(path.join(d, 'manifest.json'), '{"schema_version": 1,');
