@@ -565,6 +565,15 @@ def quantize_forms(model, method, block_size, accuracy_level, min_elements, spli
     return qs, ql, limit, done
 
 
+def quantize_step(model, method, block_size, accuracy_level, min_elements, split_tail, embed_from_int8, fuse,
+                  static_absmax=None):
+    """The one-token decoding step, quantized as the short form is (activation codes in several cheap
+    ops: a single row)."""
+    q, _ = quantize_model(model, method, block_size, accuracy_level, min_elements, split_tail, embed_from_int8, fuse,
+                          log=lambda *_: None, one_pass_codes=False, static_absmax=static_absmax)
+    return q
+
+
 # ---------------------------------------------------------------- model folder
 
 def static_absmax_of(manifest):
@@ -575,7 +584,9 @@ def static_absmax_of(manifest):
 
 def quantize_folder(folder, method=DEFAULT_METHOD, out=DEFAULT_OUT, graph=None, block_size=32, accuracy_level=4,
                     min_elements=4096, update_manifest=True, split_tail=True, embed_from_int8=True, fuse=True, log=print,
-                    static_head=True):
+                    static_head=True, step_graph=None):
+    """step_graph: a float graph of the one-token decoding step (export.py export_step), quantized
+    too, as files.graph_cpu_step beside the two forms of a length-switched model."""
     man_path = os.path.join(folder, "manifest.json")
     manifest = None
     if os.path.exists(man_path):
@@ -599,8 +610,14 @@ def quantize_folder(folder, method=DEFAULT_METHOD, out=DEFAULT_OUT, graph=None, 
         qm, ql, limit, done = quantize_forms(model, method, block_size, accuracy_level, min_elements, split_tail,
                                              embed_from_int8, fuse, log, static_absmax)
         long_out = out.replace(".onnx", "") + "-long.onnx"
-        save_sharing_weights(qm, dst, ql, os.path.join(folder, long_out))
-        sizes = sum(os.path.getsize(os.path.join(folder, f)) for f in (out, out + ".data", long_out))
+        more = []
+        if step_graph:
+            step_out = out.replace(".onnx", "") + "-step.onnx"
+            qstep = quantize_step(onnx.load(step_graph), method, block_size, accuracy_level, min_elements, split_tail,
+                                  embed_from_int8, fuse, static_absmax)
+            more.append((qstep, os.path.join(folder, step_out)))
+        save_sharing_weights(qm, dst, ql, os.path.join(folder, long_out), more=more)
+        sizes = sum(os.path.getsize(os.path.join(folder, f)) for f in (out, out + ".data", long_out) + ((step_out,) if step_graph else ()))
     else:
         qm, done = quantize_model(model, method, block_size, accuracy_level, min_elements, split_tail,
                                   embed_from_int8, fuse, log=log, static_absmax=static_absmax)
@@ -619,6 +636,10 @@ def quantize_folder(folder, method=DEFAULT_METHOD, out=DEFAULT_OUT, graph=None, 
         else:
             files.pop("graph_cpu_long", None)
             files.pop("graph_cpu_long_min_tokens", None)
+        if long_out and step_graph:
+            files["graph_cpu_step"] = step_out
+        else:
+            files.pop("graph_cpu_step", None)
         manifest["quantization"] = quantization_note(method, block_size, accuracy_level, min_elements, len(done),
                                                      static_absmax)
         with open(man_path, "w") as f:
@@ -627,15 +648,17 @@ def quantize_folder(folder, method=DEFAULT_METHOD, out=DEFAULT_OUT, graph=None, 
     return dst, done
 
 
-def save_sharing_weights(first, path, second, second_path, min_bytes=1024):
-    """Saves two models whose large initializers live in one file, path + ".data": the first
-    model's, and the second model's where they are the same tensors (by name and value)."""
+def save_sharing_weights(first, path, second, second_path, min_bytes=1024, more=()):
+    """Saves two (or more: `more`, (model, path) pairs) models whose large initializers live in one
+    file, path + ".data": the first model's, and the others' where they are the same tensors (by
+    name and value)."""
     data_name = os.path.basename(path) + ".data"
     data_path = os.path.join(os.path.dirname(path), data_name)
     if os.path.exists(data_path):
         os.remove(data_path)      # onnx appends to an existing data file
     onnx.checker.check_model(first)
-    onnx.checker.check_model(second)
+    for other, _ in [(second, second_path), *more]:
+        onnx.checker.check_model(other)
     values = {t.name: numpy_helper.to_array(t) for t in first.graph.initializer}
     first_copy = onnx.ModelProto()
     first_copy.CopyFrom(first)    # save_model moves the tensors out of the proto it is given
@@ -643,21 +666,22 @@ def save_sharing_weights(first, path, second, second_path, min_bytes=1024):
                     size_threshold=min_bytes)
     stored = {t.name: t for t in onnx.load(path, load_external_data=False).graph.initializer
               if t.data_location == TensorProto.EXTERNAL}
-    m = onnx.ModelProto()
-    m.CopyFrom(second)
-    for t in m.graph.initializer:
-        ref = stored.get(t.name)
-        if ref is None or t.data_type != ref.data_type or not np.array_equal(numpy_helper.to_array(t), values[t.name]):
-            continue
-        kind = t.data_type
-        dims = list(t.dims)
-        t.Clear()
-        t.name, t.data_type = ref.name, kind
-        t.dims.extend(dims)
-        t.data_location = TensorProto.EXTERNAL
-        for e in ref.external_data:
-            t.external_data.add(key=e.key, value=e.value)
-    onnx.save_model(m, second_path)
+    for other, other_path in [(second, second_path), *more]:
+        m = onnx.ModelProto()
+        m.CopyFrom(other)
+        for t in m.graph.initializer:
+            ref = stored.get(t.name)
+            if ref is None or t.data_type != ref.data_type or not np.array_equal(numpy_helper.to_array(t), values[t.name]):
+                continue
+            kind = t.data_type
+            dims = list(t.dims)
+            t.Clear()
+            t.name, t.data_type = ref.name, kind
+            t.dims.extend(dims)
+            t.data_location = TensorProto.EXTERNAL
+            for e in ref.external_data:
+                t.external_data.add(key=e.key, value=e.value)
+        onnx.save_model(m, other_path)
 
 
 def quantization_note(method, block_size, accuracy_level, min_elements, count, static_absmax=None):

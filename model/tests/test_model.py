@@ -319,3 +319,33 @@ def test_init_widens_a_window_layer_to_shared_kv_heads(tmp_path):
     for key in s:
         if key != name:
             assert torch.equal(d[key], s[key].to(d[key].dtype)), key
+
+
+def one_token_form(lm):
+    for m in lm.modules():
+        if hasattr(m, "one_token"):
+            m.one_token = True
+    return lm
+
+
+@pytest.mark.parametrize("extra", [{}, {"local_kv_heads": 1, "window": 16}, {"conv_size": 0}],
+                         ids=["window-8", "shared-kv-window-16", "no-conv"])
+def test_one_token_step_equals_graph_form(extra):
+    """The decoding step's form (flow_step, local_attention_step, ShortConv.one_token) computes what
+    the graph form computes, one token at a time with the state carried, before and after the
+    window fills up."""
+    torch.manual_seed(4)
+    base = Config.from_dict(dict(Config(arch="flowformer", vocab_size=97, d_model=32, n_layer=3, n_head=4,
+                                        local_layers=(1,), window=8, graph_form=True).to_dict(), **extra))
+    graph_lm = LM(base).eval()
+    step_lm = one_token_form(LM(base).eval())
+    step_lm.load_state_dict(graph_lm.state_dict())
+    tokens = torch.randint(0, 97, (2, 30))
+    with torch.no_grad():
+        a, sa = run_in_pieces(graph_lm, tokens, list(range(1, 30)))
+        b, sb = run_in_pieces(step_lm, tokens, list(range(1, 30)))
+    for x, y in zip(a, b):
+        for i in range(3):
+            assert rel_err(y[i], x[i]) < 1e-5, i
+    for n in sa:
+        assert rel_err(sb[n], sa[n]) < 1e-5, n

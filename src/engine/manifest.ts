@@ -36,6 +36,11 @@ export interface Manifest {
    */
   graphCpuLongFile?: string;
   graphCpuLongMinTokens?: number;
+  /**
+   * The CPU graph's one-token form (files.graph_cpu_step, optional; model/export.py export_step):
+   * every single-token run (decoding) on the CPU; the same weight file.
+   */
+  graphCpuStepFile?: string;
   tokenizerFile: string;
   manifestFile: string;
 }
@@ -112,6 +117,8 @@ export function validateManifest(m: Record<string, any>, dir: string, file: stri
   if (gc !== undefined && (typeof gc !== 'string' || !gc || /[\\/]/.test(gc) || gc === '..')) fail(`files.graph_cpu must be a file name in the model folder, got ${JSON.stringify(gc)}`);
   const gl = files.graph_cpu_long;
   if (gl !== undefined && (typeof gl !== 'string' || !gl || /[\\/]/.test(gl) || gl === '..' || gc === undefined)) fail(`files.graph_cpu_long must be a file name in the model folder, beside files.graph_cpu; got ${JSON.stringify(gl)}`);
+  const gs = files.graph_cpu_step;
+  if (gs !== undefined && (typeof gs !== 'string' || !gs || /[\\/]/.test(gs) || gs === '..' || gc === undefined)) fail(`files.graph_cpu_step must be a file name in the model folder, beside files.graph_cpu; got ${JSON.stringify(gs)}`);
   const glMin = files.graph_cpu_long_min_tokens;
   if (gl !== undefined && !(isInt(glMin) && glMin >= 2)) fail(`files.graph_cpu_long_min_tokens must be an integer >= 2 with files.graph_cpu_long, got ${JSON.stringify(glMin)}`);
   return {
@@ -131,6 +138,7 @@ export function validateManifest(m: Record<string, any>, dir: string, file: stri
     graphCpuFile: typeof files.graph_cpu === 'string' ? path.join(dir, files.graph_cpu) : undefined,
     graphCpuLongFile: typeof gl === 'string' ? path.join(dir, gl) : undefined,
     graphCpuLongMinTokens: typeof gl === 'string' ? glMin : undefined,
+    graphCpuStepFile: typeof gs === 'string' ? path.join(dir, gs) : undefined,
     tokenizerFile: path.join(dir, typeof files.tokenizer === 'string' ? files.tokenizer : FILES.tokenizer),
     manifestFile: file,
   };

@@ -71,6 +71,8 @@ export interface RunnerStats {
   bulkRuns: [number, number];
   /** Short runs (decoding) on one CPU thread and on the GPU (counted only when there is one). */
   smallRuns: [number, number];
+  /** Single-token runs on the CPU graph's one-token form (files.graph_cpu_step). */
+  stepRuns: number;
 }
 
 function sessionOptions(threads: number, providers: string[]): InferenceSession.SessionOptions {
@@ -111,7 +113,7 @@ function checkGraph(session: InferenceSession, m: Manifest, file: string): void 
 }
 
 export class ModelRunner {
-  readonly stats: RunnerStats = { runs: 0, tokens: 0, ms: 0, bulkRuns: [0, 0], smallRuns: [0, 0] };
+  readonly stats: RunnerStats = { runs: 0, tokens: 0, ms: 0, bulkRuns: [0, 0], smallRuns: [0, 0], stepRuns: 0 };
   /**
    * Which of a run's two sessions (choicesFor) is faster: one chooser per kind of run and
    * power-of-two run length, because the cost per token depends on the length too.
@@ -126,6 +128,8 @@ export class ModelRunner {
     private readonly cpuBulkOne: InferenceSession,
     /** Short runs (decoding): one thread; the CPU graph's short form when it has a long one. */
     private readonly cpuSmall: InferenceSession,
+    /** Single tokens: one thread; the CPU graph's one-token form when it has one, else cpuSmall. */
+    private readonly cpuStep: InferenceSession,
     /** Runs of at least this many tokens are bulk runs. */
     private readonly bulkMinTokens: number,
     /** The graph the CPU sessions run: files.graph_cpu on a CPU-only run, else the float graph. */
@@ -145,8 +149,9 @@ export class ModelRunner {
    * runs: the GPU and the CPU's threads, or on the CPU only all threads and one; short runs: one
    * CPU thread and the GPU.
    */
-  private choicesFor(small: boolean): [InferenceSession, InferenceSession] {
-    if (small) return [this.cpuSmall, this.gpu ?? this.cpuSmall];
+  private choicesFor(small: boolean, tokens: number): [InferenceSession, InferenceSession] {
+    const cpu = tokens === 1 ? this.cpuStep : this.cpuSmall;
+    if (small) return [cpu, this.gpu ?? cpu];
     return this.gpu ? [this.gpu, this.cpu] : [this.cpu, this.cpuBulkOne];
   }
 
@@ -200,9 +205,12 @@ export class ModelRunner {
     const cpu = await open(bulkFile, threads);
     const cpuBulkOne = threads > 1 ? await open(bulkFile, 1) : cpu;
     const cpuSmall = longFile ? await open(cpuFile, 1) : cpuBulkOne;
+    const stepFile = quantized && m.graphCpuStepFile ? m.graphCpuStepFile : undefined;
+    if (stepFile) checkFile(stepFile, `the one-token CPU graph that manifest.json names in files.graph_cpu_step (${m.manifestFile})`);
+    const cpuStep = stepFile ? await open(stepFile, 1) : cpuSmall;
     const bulkMinTokens = !gpu && longFile ? m.graphCpuLongMinTokens! : opts.gpuMinTokens ?? 32;
     const gpuMaxChunk = m.maxChunk > 0 ? Math.max(m.maxChunk, Math.min(m.maxChunkGpu, opts.gpuMaxChunk || DEFAULT_GPU_RUN_TOKENS)) : 0;
-    return new ModelRunner(m, loaded, cpu, cpuBulkOne, cpuSmall, bulkMinTokens, cpuFile, gpu, note, gpuMaxChunk);
+    return new ModelRunner(m, loaded, cpu, cpuBulkOne, cpuSmall, cpuStep, bulkMinTokens, cpuFile, gpu, note, gpuMaxChunk);
   }
 
   /**
@@ -213,7 +221,7 @@ export class ModelRunner {
   async run(tokens: Int32Array, state: Float32Array): Promise<RunOutput> {
     if (tokens.length === 0) throw new Error('run: no tokens');
     const small = tokens.length < this.bulkMinTokens;
-    const [first, second] = this.choicesFor(small);
+    const [first, second] = this.choicesFor(small, tokens.length);
     const chooser = first !== second ? this.chooserFor(small, tokens.length) : undefined;
     const choice = chooser?.pick(tokens.length, TRIAL_LIMIT_MS, TRIAL_LIMIT_TOKENS) ?? 0;
     const session = choice === 1 ? second : first;
@@ -237,6 +245,7 @@ export class ModelRunner {
     if (chooser) { chooser.record(choice, ms, tokens.length); (small ? this.stats.smallRuns : this.stats.bulkRuns)[choice]++; }
     this.stats.ms += ms;
     this.stats.runs++;
+    if (session === this.cpuStep && this.cpuStep !== this.cpuSmall) this.stats.stepRuns++;
     this.stats.tokens += tokens.length;
     return out;
   }
@@ -274,6 +283,7 @@ export class ModelRunner {
     await this.cpu.release();
     if (this.cpuBulkOne !== this.cpu) await this.cpuBulkOne.release();
     if (this.cpuSmall !== this.cpuBulkOne && this.cpuSmall !== this.cpu) await this.cpuSmall.release();
+    if (this.cpuStep !== this.cpuSmall) await this.cpuStep.release();
     if (this.gpu) await this.gpu.release();
   }
 }
