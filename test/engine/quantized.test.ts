@@ -157,6 +157,12 @@ describe('CPU graph (weight-quantized)', function () {
           state = a.state;
         }
         assert.strictEqual(m.runner.stats.stepRuns - steps0, ids.length - 200, 'every single token ran on the one-token graph');
+        // a folder whose manifest names the step graph without it is named as broken
+        const c = copyModel(dir);
+        fs.rmSync(path.join(c, 'model-int8-step.onnx'));
+        const err = await loadError(c);
+        assert.ok(err instanceof ModelFolderError && err.message.startsWith(path.join(c, 'model-int8-step.onnx') + ': missing'), err.message);
+        assert.match(err.message, /files\.graph_cpu_step/);
         const what = JSON.stringify({ stateDiff, logitDiff, sameTop });
         assert.ok(stateDiff < 1e-3 && logitDiff < 0.02 && sameTop >= ids.length - 200 - 2, what);
       } finally {
