@@ -720,13 +720,13 @@ def local_attention_step(q, keys, vals, pos, H, W, base):
     B = q.shape[0]
     d = q.shape[-1] // H
     G = keys.shape[-1] // d
-    slots = torch.arange(W + 1, dtype=torch.float32)
+    slots = torch.arange(W + 1, dtype=torch.float32, device=q.device)
     qh = rope(q.reshape(B, 1, G, H // G, d).permute(0, 2, 3, 1, 4), slots[W:], base)       # [B, G, H/G, 1, d]
     kh = rope(keys.reshape(B, W + 1, G, d).transpose(1, 2), slots, base).unsqueeze(2)      # [B, G, 1, W + 1, d]
     vh = vals.reshape(B, W + 1, G, d).transpose(1, 2).unsqueeze(2)
     with torch.autocast(device_type=q.device.type, enabled=False):
         att = (qh.float() @ kh.float().transpose(-1, -2)) / math.sqrt(d)     # [B, G, H/G, 1, W + 1]
-        real = slots.to(q.device)[None] >= (W - pos.to(q.device).float())[:, None]   # [B, W + 1]
+        real = slots[None] >= (W - pos.to(q.device).float())[:, None]                # [B, W + 1]
         att = att + mask_bias(real)[:, None, None, None]
         y = att.softmax(-1) @ vh.float()                                   # [B, G, H/G, 1, d]
     return y.reshape(B, H * d)[:, None]
