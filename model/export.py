@@ -161,7 +161,8 @@ def blocked_model(lm):
     return reformed(lm, graph_form=False)
 
 
-def export_onnx(lm, path, example_len=5):
+def export_onnx(lm, path, example_len=5, dynamic=True):
+    """dynamic: T is a free dimension; else every shape is fixed at example_len."""
     graph = ChunkGraph(lm).eval()
     contract = load_contract()
     tokens = torch.randint(5, lm.cfg.vocab_size, (example_len,))
@@ -173,7 +174,7 @@ def export_onnx(lm, path, example_len=5):
         warnings.simplefilter("ignore")
         torch.onnx.export(graph, (tokens, state), path, opset_version=OPSET,
                           input_names=list(contract["inputs"]), output_names=list(contract["outputs"]),
-                          dynamic_axes={"tokens": {0: "T"}, "importance": {0: "T"}, "surprisal": {0: "T"}},
+                          dynamic_axes={"tokens": {0: "T"}, "importance": {0: "T"}, "surprisal": {0: "T"}} if dynamic else None,
                           do_constant_folding=False, **kwargs)
 
 
@@ -364,14 +365,7 @@ def export_step(lm, path):
     """The one-token step with every shape fixed (T = 1), so that ONNX Runtime folds the shape
     arithmetic: a third fewer nodes than the graph form at T = 1, 1.26x faster per token in the
     int8 CPU graph (one thread; BENCHMARKS.md). Only a Flowformer has it."""
-    graph = ChunkGraph(step_form(lm)).eval()
-    contract = load_contract()
-    kwargs = {"dynamo": False} if "dynamo" in torch.onnx.export.__code__.co_varnames else {}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(graph, (torch.tensor([5]), torch.zeros(lm.state_size())), path, opset_version=OPSET,
-                          input_names=list(contract["inputs"]), output_names=list(contract["outputs"]),
-                          do_constant_folding=False, **kwargs)
+    export_onnx(step_form(lm), path, example_len=1, dynamic=False)
 
 
 def load_checkpoint(path):

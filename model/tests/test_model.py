@@ -9,6 +9,7 @@ import random
 import pytest
 import torch
 
+import export
 from model import LM, Config, blocked_cumsum, flow_attention, delta_rule_chunked, unit_lower_inverse, dpfp, local_attention, \
     local_attention_direct, \
     decayed_flow_attention
@@ -321,13 +322,6 @@ def test_init_widens_a_window_layer_to_shared_kv_heads(tmp_path):
             assert torch.equal(d[key], s[key].to(d[key].dtype)), key
 
 
-def one_token_form(lm):
-    for m in lm.modules():
-        if hasattr(m, "one_token"):
-            m.one_token = True
-    return lm
-
-
 @pytest.mark.parametrize("extra", [{}, {"local_kv_heads": 1, "window": 16}, {"conv_size": 0}],
                          ids=["window-8", "shared-kv-window-16", "no-conv"])
 def test_one_token_step_equals_graph_form(extra):
@@ -338,8 +332,7 @@ def test_one_token_step_equals_graph_form(extra):
     base = Config.from_dict(dict(Config(arch="flowformer", vocab_size=97, d_model=32, n_layer=3, n_head=4,
                                         local_layers=(1,), window=8, graph_form=True).to_dict(), **extra))
     graph_lm = LM(base).eval()
-    step_lm = one_token_form(LM(base).eval())
-    step_lm.load_state_dict(graph_lm.state_dict())
+    step_lm = export.step_form(graph_lm)
     tokens = torch.randint(0, 97, (2, 30))
     with torch.no_grad():
         a, sa = run_in_pieces(graph_lm, tokens, list(range(1, 30)))
