@@ -96,9 +96,12 @@ async function modelLevel(a: Args, tokens: Int32Array): Promise<ModelLevel> {
     }
     let state: Float32Array = new Float32Array(m.manifest.stateSize);
     const [cpu0, gpu0] = r.stats.smallRuns;
-    const dec = await timeRuns(async (i) => { state = (await r.run(tokens.subarray(i % tokens.length, i % tokens.length + 1), state)).state; }, 200, 2000, 5);
+    const steps0 = r.stats.stepRuns;
+    // a completion's next token ('decode': the quantized one-token graph when the folder has one,
+    // beside a GPU too)
+    const dec = await timeRuns(async (i) => { state = (await r.run(tokens.subarray(i % tokens.length, i % tokens.length + 1), state, 'decode')).state; }, 200, 2000, 5);
     const cdec = await timeRuns(() => chain.run(x, 1), 200, 2000, 5);
-    const where = r.provider === 'cuda' ? ` (runs on the CPU / the GPU: ${r.stats.smallRuns[0] - cpu0} / ${r.stats.smallRuns[1] - gpu0})` : '';
+    const where = r.provider === 'cuda' ? ` (runs on the CPU / the GPU: ${r.stats.smallRuns[0] - cpu0} / ${r.stats.smallRuns[1] - gpu0}, ${r.stats.stepRuns - steps0} on the int8 step graph)` : '';
     log(`decode: model ${dec.msPerRun.toFixed(3)} ms/token, matmul chain ${cdec.msPerRun.toFixed(3)} ms${where}`);
     return { prefill, decodeMs: dec.msPerRun, chainDecodeMs: cdec.msPerRun, chain: chain.info, runnerProvider: r.provider };
   } finally {

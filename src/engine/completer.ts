@@ -189,7 +189,7 @@ export class Completer {
       }
       if (tokens >= req.maxTokens) { stoppedBy = 'max_tokens'; break; }
       if (performance.now() - t0 > hardLimitMs) { stoppedBy = 'time'; break; }
-      const out = await this.replayer.run(Priority.Interactive, Int32Array.of(id), state);
+      const out = await this.replayer.decode(id, state);
       state = out.state; logits = out.logits;
     }
     if (fim && stoppedBy !== 'cancelled') text = fitMiddle(text, restOfLine);

@@ -1,7 +1,8 @@
-// One model, two or three ONNX Runtime sessions: runs a chunk of tokens from a packed state.
+// One model, several ONNX Runtime sessions: runs a chunk of tokens from a packed state.
 // Large chunks (reading) go to the GPU when there is one, else to whichever CPU session has
 // been faster for them lately: all threads (a quiet machine) or one (another process holds a
-// core); small ones (decoding) to the one-thread CPU session. A GPU run has a fixed cost of
+// core); small ones (decoding) to a one-thread CPU session, a completion's next token to the
+// quantized one-token graph even beside a GPU (sessionChoice.ts). A GPU run has a fixed cost of
 // milliseconds, and on a CPU shared with the editor a one-token run is fastest on one thread
 // (a second thread mostly waits for a core). The state lives on the host between runs, so
 // any session can continue from it.
@@ -14,6 +15,7 @@ import type { Manifest } from './manifest';
 import { ModelFolderError } from './manifest';
 import { FasterOfTwo } from './fasterOfTwo';
 import { LoadedOrt, loadOrt } from './ortLoader';
+import { runClass, RunPurpose, RunShape, sessionChoices, SessionRole } from './sessionChoice';
 
 /**
  * Trying the other session of a run (FasterOfTwo) stops when it would cost more than this and
@@ -54,7 +56,9 @@ export interface RunnerOptions {
    * Which graph runs on the CPU when the model runs on the CPU only: 'auto' (default) the
    * manifest's files.graph_cpu (weight-quantized, model/quantize.py) when it has one, else
    * the float graph; 'float' always the float graph (parity with PyTorch, comparisons). With
-   * CUDA, both sessions run the float graph, so runs routed to either give the same numbers.
+   * CUDA, the CPU sessions that read documents run the float graph, so runs routed to either
+   * give the same numbers; a completion's decoding steps (purpose 'decode') run on the quantized
+   * one-token graph (files.graph_cpu_step) unless this is 'float'.
    */
   cpuGraph?: 'auto' | 'float';
   /**
@@ -71,9 +75,14 @@ export interface RunnerStats {
   bulkRuns: [number, number];
   /** Short runs (decoding) on one CPU thread and on the GPU (counted only when there is one). */
   smallRuns: [number, number];
-  /** Single-token runs on the CPU graph's one-token form (files.graph_cpu_step). */
+  /** Single-token runs on the quantized one-token graph (files.graph_cpu_step). */
   stepRuns: number;
+  /** Runs of a completion's decoding steps (purpose 'decode'). */
+  decodeRuns: number;
 }
+
+/** Every role's session: a role the model has no graph or thread count for shares another's. */
+type Sessions = Record<Exclude<SessionRole, 'gpu'>, InferenceSession> & { gpu?: InferenceSession };
 
 function sessionOptions(threads: number, providers: string[]): InferenceSession.SessionOptions {
   return {
@@ -113,46 +122,33 @@ function checkGraph(session: InferenceSession, m: Manifest, file: string): void 
 }
 
 export class ModelRunner {
-  readonly stats: RunnerStats = { runs: 0, tokens: 0, ms: 0, bulkRuns: [0, 0], smallRuns: [0, 0], stepRuns: 0 };
+  readonly stats: RunnerStats = { runs: 0, tokens: 0, ms: 0, bulkRuns: [0, 0], smallRuns: [0, 0], stepRuns: 0, decodeRuns: 0 };
   /**
-   * Which of a run's two sessions (choicesFor) is faster: one chooser per kind of run and
-   * power-of-two run length, because the cost per token depends on the length too.
+   * Which of a run's two sessions (sessionChoices) is faster: one chooser per runClass.
    */
   private readonly choosers = new Map<string, FasterOfTwo>();
 
   private constructor(
     readonly manifest: Manifest,
     private readonly loaded: LoadedOrt,
-    /** Bulk runs on the CPU: all threads, and one thread (the same session when threads = 1). */
-    private readonly cpu: InferenceSession,
-    private readonly cpuBulkOne: InferenceSession,
-    /** Short runs (decoding): one thread; the CPU graph's short form when it has a long one. */
-    private readonly cpuSmall: InferenceSession,
-    /** Single tokens: one thread; the CPU graph's one-token form when it has one, else cpuSmall. */
-    private readonly cpuStep: InferenceSession,
+    private readonly sessions: Sessions,
+    /** The quantized one-token graph's session, when one is open (stats.stepRuns). */
+    private readonly quantizedStep: InferenceSession | undefined,
     /** Runs of at least this many tokens are bulk runs. */
     private readonly bulkMinTokens: number,
-    /** The graph the CPU sessions run: files.graph_cpu on a CPU-only run, else the float graph. */
+    /** The graph the CPU sessions that read run: files.graph_cpu on a CPU-only run, else the float graph. */
     readonly cpuGraphFile: string,
-    private readonly gpu: InferenceSession | undefined,
     readonly providerNote: string | undefined,
     private readonly gpuMaxChunk: number,
   ) {}
 
+  private get gpu(): InferenceSession | undefined {
+    return this.sessions.gpu;
+  }
+
   /** Most tokens one bulk run takes without being split (0: no limit). */
   get maxBulkRun(): number {
     return this.gpu ? this.gpuMaxChunk : this.manifest.maxChunk;
-  }
-
-  /**
-   * The two sessions a run can go to, the usual one first (the same one twice: no choice). Bulk
-   * runs: the GPU and the CPU's threads, or on the CPU only all threads and one; short runs: one
-   * CPU thread and the GPU.
-   */
-  private choicesFor(small: boolean, tokens: number): [InferenceSession, InferenceSession] {
-    const cpu = tokens === 1 ? this.cpuStep : this.cpuSmall;
-    if (small) return [cpu, this.gpu ?? cpu];
-    return this.gpu ? [this.gpu, this.cpu] : [this.cpu, this.cpuBulkOne];
   }
 
   get provider(): 'cuda' | 'cpu' {
@@ -202,27 +198,34 @@ export class ModelRunner {
         throw new ModelFolderError(file, `ONNX Runtime cannot load it (${firstLine(e)}); the file may be truncated, not an ONNX model, or miss its weight file`);
       }
     };
-    const cpu = await open(bulkFile, threads);
-    const cpuBulkOne = threads > 1 ? await open(bulkFile, 1) : cpu;
-    const cpuSmall = longFile ? await open(cpuFile, 1) : cpuBulkOne;
-    const stepFile = quantized && m.graphCpuStepFile ? m.graphCpuStepFile : undefined;
+    const cpuThreads = await open(bulkFile, threads);
+    const cpuOneThread = threads > 1 ? await open(bulkFile, 1) : cpuThreads;
+    const cpuShort = longFile ? await open(cpuFile, 1) : cpuOneThread;
+    // the quantized one-token graph: every single token on a CPU-only run, a completion's
+    // decoding steps beside a GPU (their state is never kept, so the float graph's numbers are
+    // not needed there)
+    const stepFile = opts.cpuGraph !== 'float' && m.graphCpuFile && m.graphCpuStepFile ? m.graphCpuStepFile : undefined;
     if (stepFile) checkFile(stepFile, `the one-token CPU graph that manifest.json names in files.graph_cpu_step (${m.manifestFile})`);
-    const cpuStep = stepFile ? await open(stepFile, 1) : cpuSmall;
+    const quantizedStep = stepFile ? await open(stepFile, 1) : undefined;
+    const cpuStep = quantized && quantizedStep ? quantizedStep : cpuShort;
+    const sessions: Sessions = { gpu, cpuThreads, cpuOneThread, cpuShort, cpuStep, decodeStep: quantizedStep ?? cpuStep };
     const bulkMinTokens = !gpu && longFile ? m.graphCpuLongMinTokens! : opts.gpuMinTokens ?? 32;
     const gpuMaxChunk = m.maxChunk > 0 ? Math.max(m.maxChunk, Math.min(m.maxChunkGpu, opts.gpuMaxChunk || DEFAULT_GPU_RUN_TOKENS)) : 0;
-    return new ModelRunner(m, loaded, cpu, cpuBulkOne, cpuSmall, cpuStep, bulkMinTokens, cpuFile, gpu, note, gpuMaxChunk);
+    return new ModelRunner(m, loaded, sessions, quantizedStep, bulkMinTokens, cpuFile, note, gpuMaxChunk);
   }
 
   /**
    * Reads `tokens` from `state`, on the faster of the run's two sessions by recent measurements
    * (ONNX Runtime's per-run cost on the GPU can outweigh its speed; another process may hold a
-   * core); split where that session has a chunk limit.
+   * core); split where that session has a chunk limit. `purpose` 'decode': a completion's
+   * next token, whose state is not kept (sessionChoice.ts).
    */
-  async run(tokens: Int32Array, state: Float32Array): Promise<RunOutput> {
+  async run(tokens: Int32Array, state: Float32Array, purpose: RunPurpose = 'read'): Promise<RunOutput> {
     if (tokens.length === 0) throw new Error('run: no tokens');
+    const shape: RunShape = { tokens: tokens.length, purpose, bulkMinTokens: this.bulkMinTokens, hasGpu: !!this.gpu };
     const small = tokens.length < this.bulkMinTokens;
-    const [first, second] = this.choicesFor(small, tokens.length);
-    const chooser = first !== second ? this.chooserFor(small, tokens.length) : undefined;
+    const [first, second] = sessionChoices(shape).map((role) => this.sessions[role]!);
+    const chooser = first !== second ? this.chooserFor(shape) : undefined;
     const choice = chooser?.pick(tokens.length, TRIAL_LIMIT_MS, TRIAL_LIMIT_TOKENS) ?? 0;
     const session = choice === 1 ? second : first;
     const max = session === this.gpu ? this.gpuMaxChunk : this.manifest.maxChunk;
@@ -245,7 +248,8 @@ export class ModelRunner {
     if (chooser) { chooser.record(choice, ms, tokens.length); (small ? this.stats.smallRuns : this.stats.bulkRuns)[choice]++; }
     this.stats.ms += ms;
     this.stats.runs++;
-    if (session === this.cpuStep && this.cpuStep !== this.cpuSmall) this.stats.stepRuns++;
+    if (session === this.quantizedStep) this.stats.stepRuns++;
+    if (purpose === 'decode') this.stats.decodeRuns++;
     this.stats.tokens += tokens.length;
     return out;
   }
@@ -260,10 +264,10 @@ export class ModelRunner {
     };
   }
 
-  private chooserFor(small: boolean, tokens: number): FasterOfTwo {
-    const kind = small ? 'small' : 'bulk';
-    const size = Math.floor(Math.log2(tokens));
-    let c = this.choosers.get(`${kind} ${size}`);
+  private chooserFor(shape: RunShape): FasterOfTwo {
+    const { kind, size } = runClass(shape);
+    const key = `${kind} ${size}`;
+    let c = this.choosers.get(key);
     if (!c) {
       c = new FasterOfTwo(16, 0.5);
       // a new run length starts from the costs per token of the nearest one measured, so a long
@@ -274,17 +278,15 @@ export class ModelRunner {
           if (n) c.seedFrom(n);
         }
       }
-      this.choosers.set(`${kind} ${size}`, c);
+      this.choosers.set(key, c);
     }
     return c;
   }
 
   async dispose(): Promise<void> {
-    await this.cpu.release();
-    if (this.cpuBulkOne !== this.cpu) await this.cpuBulkOne.release();
-    if (this.cpuSmall !== this.cpuBulkOne && this.cpuSmall !== this.cpu) await this.cpuSmall.release();
-    if (this.cpuStep !== this.cpuSmall) await this.cpuStep.release();
-    if (this.gpu) await this.gpu.release();
+    const open = new Set<InferenceSession>(Object.values(this.sessions).filter((x): x is InferenceSession => !!x));
+    if (this.quantizedStep) open.add(this.quantizedStep);
+    for (const s of open) await s.release();
   }
 }
 

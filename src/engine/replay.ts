@@ -8,6 +8,7 @@ import type { Document } from './document';
 import type { ModelRunner, RunOutput } from './modelRunner';
 import { Priority, PriorityGate, yieldToEventLoop } from './priorityGate';
 import { RunPacer } from './runPacer';
+import type { RunPurpose } from './sessionChoice';
 
 export class StaleError extends Error {
   constructor() {
@@ -72,6 +73,15 @@ export class Replayer {
       cancel.throwIfCancelled();
       if (doc && doc.epoch !== epoch) throw new StaleError();
     };
+    return this.gated(priority, tokens, state, 'read', check);
+  }
+
+  /** A completion's next token (interactive): its state is never checkpointed (RunPurpose 'decode'). */
+  decode(token: number, state: Float32Array): Promise<RunOutput> {
+    return this.gated(Priority.Interactive, Int32Array.of(token), state, 'decode', () => undefined);
+  }
+
+  private gated(priority: Priority, tokens: Int32Array, state: Float32Array, purpose: RunPurpose, check: () => void): Promise<RunOutput> {
     check();
     // the yield happens holding the gate: a waiting background chunk must not slip in between
     // an interactive caller's runs
@@ -79,7 +89,7 @@ export class Replayer {
       await yieldToEventLoop();
       check();
       const t0 = performance.now();
-      const out = await this.runner.run(tokens, state);
+      const out = await this.runner.run(tokens, state, purpose);
       this.pacer.record(tokens.length, performance.now() - t0);
       return out;
     });

@@ -2,9 +2,12 @@
 // faster lately (trying the other now and then, the less often the slower it is), and every
 // session gives the same numbers.
 import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
 import { FasterOfTwo } from '../../src/engine/fasterOfTwo';
 import { loadModel } from '../../src/engine/modelFolder';
-import { maxRelDiff, TINY } from './helpers';
+import { runClass, RunShape, sessionChoices } from '../../src/engine/sessionChoice';
+import { engine, maxRelDiff, ROOT, sampleSource, TINY } from './helpers';
 
 describe('CPU sessions', function () {
   this.timeout(60_000);
@@ -49,6 +52,47 @@ describe('CPU sessions', function () {
     h.seedFrom(f);
     assert.strictEqual(h.cost[0], 5);
     assert.strictEqual(h.cost[1], f.cost[1]);
+  });
+
+  it('routing: a completion\'s next token goes to the quantized one-token graph, beside a GPU too; a document\'s tokens never do', () => {
+    const shape = (tokens: number, purpose: RunShape['purpose'], hasGpu: boolean): RunShape => ({ tokens, purpose, hasGpu, bulkMinTokens: 32 });
+    // beside a GPU: reading stays on the float graph (GPU or its CPU form), so checkpoints and
+    // scores do not depend on where a run went; a decoding step may go to the int8 step graph
+    assert.deepStrictEqual(sessionChoices(shape(1, 'decode', true)), ['decodeStep', 'gpu']);
+    assert.deepStrictEqual(sessionChoices(shape(1, 'read', true)), ['cpuStep', 'gpu']);
+    assert.deepStrictEqual(sessionChoices(shape(5, 'decode', true)), ['cpuShort', 'gpu'], 'only single tokens have a step graph');
+    assert.deepStrictEqual(sessionChoices(shape(4096, 'read', true)), ['gpu', 'cpuThreads']);
+    assert.deepStrictEqual(sessionChoices(shape(32, 'decode', true)), ['gpu', 'cpuThreads']);
+    // CPU only: no second choice for short runs; bulk runs between all threads and one
+    assert.deepStrictEqual(sessionChoices(shape(1, 'decode', false)), ['decodeStep', 'decodeStep']);
+    assert.deepStrictEqual(sessionChoices(shape(1, 'read', false)), ['cpuStep', 'cpuStep']);
+    assert.deepStrictEqual(sessionChoices(shape(31, 'read', false)), ['cpuShort', 'cpuShort']);
+    assert.deepStrictEqual(sessionChoices(shape(32, 'read', false)), ['cpuThreads', 'cpuOneThread']);
+    // decoding steps and a document's single tokens keep separate speed records (other sessions)
+    assert.notDeepStrictEqual(runClass(shape(1, 'decode', true)), runClass(shape(1, 'read', true)));
+    assert.deepStrictEqual(runClass(shape(3, 'decode', true)), runClass(shape(3, 'read', true)));
+    assert.deepStrictEqual(runClass(shape(40, 'read', true)), { kind: 'bulk', size: 5 });
+  });
+
+  it('a completion\'s decoding steps reach the runner as decode runs, on the one-token graph when the model has one', async function () {
+    const dir = path.join(ROOT, 'models', 'flowformer');
+    if (!fs.existsSync(dir)) this.skip();
+    const text = sampleSource().slice(0, 3000);
+    const e = await engine(dir);
+    try {
+      await e.openDocument('doc', 1, text);
+      await e.read('doc');
+      assert.strictEqual(e.runner.stats.decodeRuns, 0, 'reading a document makes no decode runs');
+      const s0 = { ...e.runner.stats };
+      const r = await e.complete({ uri: 'doc', version: 1, offset: text.length, maxTokens: 12, temperature: 0, topP: 1, timeBudgetMs: 60_000, mode: 'block', suffixLines: 0, stopOnRepetition: false });
+      const decodes = e.runner.stats.decodeRuns - s0.decodeRuns;
+      // one run after each token but the last (a max_tokens or stop-string stop), or after each
+      // token (a stop before the next one)
+      assert.ok(r.tokens >= 2 && (decodes === r.tokens - 1 || decodes === r.tokens), `${decodes} decode runs for ${r.tokens} tokens (${r.stoppedBy})`);
+      assert.strictEqual(e.runner.stats.stepRuns - s0.stepRuns, decodes, 'each on the int8 step graph');
+    } finally {
+      await e.dispose();
+    }
   });
 
   it('bulk runs use both sessions and get the same outputs from each; short runs stay on one thread', async () => {
