@@ -565,12 +565,18 @@ def quantize_forms(model, method, block_size, accuracy_level, min_elements, spli
     return qs, ql, limit, done
 
 
-def quantize_step(model, method, block_size, accuracy_level, min_elements, split_tail, embed_from_int8, fuse,
-                  static_absmax=None):
-    """The one-token decoding step, quantized as the short form is (activation codes in several cheap
-    ops: a single row)."""
-    q, _ = quantize_model(model, method, block_size, accuracy_level, min_elements, split_tail, embed_from_int8, fuse,
-                          log=lambda *_: None, one_pass_codes=False, static_absmax=static_absmax)
+def quantize_step(model, method, block_size, accuracy_level, min_elements, split_tail, embed_from_int8, fuse):
+    """The one-token decoding step, quantized. With the int8 method its activations take the
+    int8-dynamic pattern (DynamicQuantizeLinear + MatMulInteger + scale): at T = 1 one scale per
+    tensor is one per row (uint8, asymmetric: the same resolution), and ONNX Runtime fuses the
+    pattern into one DynamicQuantizeMatMul, where the per-row codes take nine ops: 1.11x per token
+    (one thread), as close to the float graph (over 1,000 decoded tokens of the sample file:
+    bits per token +0.16% against the short form's +0.13%, the greedy token the float graph's at
+    97.4% against 96.5%). The vocabulary head gets its dynamic scale too (its input is two rows:
+    the state's last hidden row and the token's), so nothing saturates."""
+    step_method = "int8-dynamic" if method == "int8" else method
+    q, _ = quantize_model(model, step_method, block_size, accuracy_level, min_elements, split_tail, embed_from_int8, fuse,
+                          log=lambda *_: None, one_pass_codes=False)
     return q
 
 
@@ -614,7 +620,7 @@ def quantize_folder(folder, method=DEFAULT_METHOD, out=DEFAULT_OUT, graph=None, 
         if step_graph:
             step_out = out.replace(".onnx", "") + "-step.onnx"
             qstep = quantize_step(onnx.load(step_graph), method, block_size, accuracy_level, min_elements, split_tail,
-                                  embed_from_int8, fuse, static_absmax)
+                                  embed_from_int8, fuse)
             more.append((qstep, os.path.join(folder, step_out)))
         save_sharing_weights(qm, dst, ql, os.path.join(folder, long_out), more=more)
         sizes = sum(os.path.getsize(os.path.join(folder, f)) for f in (out, out + ".data", long_out) + ((step_out,) if step_graph else ()))
@@ -641,7 +647,7 @@ def quantize_folder(folder, method=DEFAULT_METHOD, out=DEFAULT_OUT, graph=None, 
         else:
             files.pop("graph_cpu_step", None)
         manifest["quantization"] = quantization_note(method, block_size, accuracy_level, min_elements, len(done),
-                                                     static_absmax)
+                                                     static_absmax, step=bool(long_out and step_graph))
         with open(man_path, "w") as f:
             json.dump(manifest, f, indent=1)
         log(f"{man_path}: files.graph_cpu = {out}" + (f", files.graph_cpu_long = {long_out}" if long_out else ""))
@@ -684,7 +690,7 @@ def save_sharing_weights(first, path, second, second_path, min_bytes=1024, more=
         onnx.save_model(m, other_path)
 
 
-def quantization_note(method, block_size, accuracy_level, min_elements, count, static_absmax=None):
+def quantization_note(method, block_size, accuracy_level, min_elements, count, static_absmax=None, step=False):
     what = {
         "int8": "int8 weights per output column (symmetric) x int8 activations per row (symmetric, scale max|row|/127), "
                 "int32 accumulation (MatMulIntegerToFloat)",
@@ -695,6 +701,8 @@ def quantization_note(method, block_size, accuracy_level, min_elements, count, s
     note = {"graph": "files.graph_cpu", "method": method, "about": what, "matmuls": count,
             "min_elements": min_elements, "tool": "model/quantize.py",
             "float32": "embedding scale-up, recurrent state, norms, attention, softmax, surprisal"}
+    if method == "int8" and step:
+        note["step_graph"] = "files.graph_cpu_step: the same int8 weights, activations by DynamicQuantizeLinear (one row: a scale per row, uint8) fused into DynamicQuantizeMatMul"
     if static_absmax:
         note["static_activation_scale"] = {w: f"{m:.4g} / 127 (manifest calibration; larger values saturate)"
                                            for w, m in static_absmax.items()}

@@ -127,6 +127,14 @@ export class ModelRunner {
    * Which of a run's two sessions (sessionChoices) is faster: one chooser per runClass.
    */
   private readonly choosers = new Map<string, FasterOfTwo>();
+  /**
+   * Sessions that have run once. A session's first run is not measured: it allocates and
+   * prepares its kernels (beside the H200 the int8 step graph's first decoding steps took 4.7, 4.1,
+   * 9.0 ms, then 2.2), and one slow measurement keeps a chooser on the other session for dozens of
+   * runs. The H200 bench sent 98 of 426 decoding steps to the GPU's ~6 ms runs when first runs
+   * counted, 7 of 628 when not (bench/results/gpu-session16.txt).
+   */
+  private readonly warmed = new Set<InferenceSession>();
 
   private constructor(
     readonly manifest: Manifest,
@@ -245,7 +253,11 @@ export class ModelRunner {
       out = await this.runOn(session, tokens, state);
     }
     const ms = performance.now() - t0;
-    if (chooser) { chooser.record(choice, ms, tokens.length); (small ? this.stats.smallRuns : this.stats.bulkRuns)[choice]++; }
+    if (chooser) {
+      if (this.warmed.has(session)) chooser.record(choice, ms, tokens.length);
+      (small ? this.stats.smallRuns : this.stats.bulkRuns)[choice]++;
+    }
+    this.warmed.add(session);
     this.stats.ms += ms;
     this.stats.runs++;
     if (session === this.quantizedStep) this.stats.stepRuns++;

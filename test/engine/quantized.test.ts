@@ -27,6 +27,12 @@ function assertClose(c: GraphComparison, what: string): void {
   assert.ok(c.maxAbsSurprisalDiffBits > 0, msg('the two graphs differ at all'));
 }
 
+function relL2(x: ArrayLike<number>, ref: ArrayLike<number>): number {
+  let d = 0, r = 0;
+  for (let i = 0; i < ref.length; i++) { d += (x[i] - ref[i]) ** 2; r += ref[i] ** 2; }
+  return Math.sqrt(d / Math.max(r, 1e-30));
+}
+
 function hasPythonOnnx(): boolean {
   try {
     execFileSync(PYTHON, ['-c', 'import onnx, numpy'], { stdio: 'ignore' });
@@ -131,42 +137,49 @@ describe('CPU graph (weight-quantized)', function () {
   }
 
   for (const dir of SHIPPED.filter((d) => loadManifest(d).graphCpuStepFile)) {
-    it(`${path.basename(dir)}: single tokens run on the one-token graph (files.graph_cpu_step), with the short graph's numbers`, async () => {
+    it(`${path.basename(dir)}: single tokens run on the one-token graph (files.graph_cpu_step), as close to the float graph as the short int8 graph is`, async () => {
       const m = await loadModel(dir, { provider: 'cpu', threads: 2 });
       const ort = require(path.join(ROOT, 'node_modules', 'onnxruntime-node'));
-      const short = await ort.InferenceSession.create(m.manifest.graphCpuFile!, { executionProviders: ['cpu'], intraOpNumThreads: 1 });
+      const open = (file: string) => ort.InferenceSession.create(file, { executionProviders: ['cpu'], intraOpNumThreads: 1 });
+      // the same tokens one at a time through each graph, each carrying its own state (its
+      // activation codes are made another way: DynamicQuantizeLinear, model/quantize.py quantize_step)
+      const others = { float: await open(m.manifest.graphFile), short: await open(m.manifest.graphCpuFile!) };
       try {
-        const ids = Int32Array.from([m.manifest.special.fim_prefix, ...m.tokenizer.encodeText(SAMPLE.slice(0, 3000))]).slice(0, 260);
-        let state = (await m.runner.run(ids.subarray(0, 200), new Float32Array(m.manifest.stateSize))).state;
+        const ids = Int32Array.from([m.manifest.special.fim_prefix, ...m.tokenizer.encodeText(SAMPLE.slice(0, 8000))]).slice(0, 600);
+        const start = (await m.runner.run(ids.subarray(0, 200), new Float32Array(m.manifest.stateSize))).state;
         const steps0 = m.runner.stats.stepRuns;
-        // The two graphs compute the same thing with other kernels (~1e-7 apart), and now and then
-        // that rounds one of an int8 activation code the other way (the head's most of all): an
-        // output then moves by a code step. So: the state within 1e-3 of its largest value, the
-        // greedy token almost always the same, the logits a code step apart on average.
-        let stateDiff = 0, logitDiff = 0, sameTop = 0;
-        const maxAbs = (x: ArrayLike<number>) => { let v = 0; for (let j = 0; j < x.length; j++) v = Math.max(v, Math.abs(x[j])); return v; };
-        const maxAbsDiff = (x: ArrayLike<number>, y: ArrayLike<number>) => { let v = 0; for (let j = 0; j < x.length; j++) v = Math.max(v, Math.abs(x[j] - y[j])); return v; };
         const argmax = (x: ArrayLike<number>) => { let k = 0; for (let j = 1; j < x.length; j++) if (x[j] > x[k]) k = j; return k; };
+        const st = { step: start, float: start, short: start } as Record<'step' | 'float' | 'short', Float32Array>;
+        const bits = { step: 0, float: 0, short: 0 }, sameTop = { step: 0, short: 0 };
         for (let i = 200; i < ids.length; i++) {
-          const a = await m.runner.run(ids.subarray(i, i + 1), state);
-          const b = await short.run({ tokens: new ort.Tensor('int64', BigInt64Array.from([BigInt(ids[i])]), [1]), state: new ort.Tensor('float32', state, [state.length]) });
-          stateDiff = Math.max(stateDiff, maxAbsDiff(a.state, b.state_out.data) / maxAbs(b.state_out.data));
-          logitDiff += maxRelDiff(a.logits, b.logits.data) / (ids.length - 200);
-          if (argmax(a.logits) === argmax(b.logits.data)) sameTop++;
-          assert.ok(Math.abs(a.surprisal[0] - b.surprisal.data[0]) < 1e-4, `token ${i}: surprisal`);
-          state = a.state;
+          const a = await m.runner.run(ids.subarray(i, i + 1), st.step);
+          const out: Record<string, { logits: Float32Array; state: Float32Array; surprisal: number }> = { step: { logits: a.logits, state: a.state, surprisal: a.surprisal[0] } };
+          for (const [k, s] of Object.entries(others)) {
+            const r = await (s as any).run({ tokens: new ort.Tensor('int64', BigInt64Array.from([BigInt(ids[i])]), [1]), state: new ort.Tensor('float32', st[k as 'float'], [m.manifest.stateSize]) });
+            out[k] = { logits: r.logits.data, state: r.state_out.data, surprisal: r.surprisal.data[0] };
+          }
+          for (const k of ['step', 'float', 'short'] as const) { bits[k] += out[k].surprisal; st[k] = out[k].state; }
+          const top = argmax(out.float.logits);
+          if (argmax(out.step.logits) === top) sameTop.step++;
+          if (argmax(out.short.logits) === top) sameTop.short++;
         }
-        assert.strictEqual(m.runner.stats.stepRuns - steps0, ids.length - 200, 'every single token ran on the one-token graph');
+        const n = ids.length - 200;
+        assert.strictEqual(m.runner.stats.stepRuns - steps0, n, 'every single token ran on the one-token graph');
+        const what = JSON.stringify({ bits, sameTop, n });
+        const off = (k: 'step' | 'short') => Math.abs(bits[k] - bits.float) / bits.float;
+        // measured (flowformer, 400 tokens): bits per token step +0.18%, short +0.35% over the float
+        // graph's; the float graph's greedy token 98% / 95.5%; state drift 0.2% / 0.8% (relative L2)
+        assert.ok(off('step') < 0.01 && off('step') < off('short') + 0.005, `bits per token near the float graph's: ${what}`);
+        assert.ok(sameTop.step >= 0.9 * n && sameTop.step >= sameTop.short - 0.03 * n, `greedy tokens: ${what}`);
+        assert.ok(relL2(st.step, st.float) < 0.02, `state drift after ${n} tokens: ${relL2(st.step, st.float)}`);
         // a folder whose manifest names the step graph without it is named as broken
         const c = copyModel(dir);
         fs.rmSync(path.join(c, 'model-int8-step.onnx'));
         const err = await loadError(c);
         assert.ok(err instanceof ModelFolderError && err.message.startsWith(path.join(c, 'model-int8-step.onnx') + ': missing'), err.message);
         assert.match(err.message, /files\.graph_cpu_step/);
-        const what = JSON.stringify({ stateDiff, logitDiff, sameTop });
-        assert.ok(stateDiff < 1e-3 && logitDiff < 0.02 && sameTop >= ids.length - 200 - 2, what);
       } finally {
-        await short.release();
+        for (const s of Object.values(others)) await (s as any).release();
         await m.runner.dispose();
       }
     });
