@@ -4,15 +4,19 @@
 // core (bench/threads.js), and which case holds changes while the editor runs.
 
 export class FasterOfTwo {
-  /** Recent cost per unit of work of each choice (NaN: not tried yet). */
+  /** Recent cost per unit of work of each choice: the median of its last measurements (NaN: not tried yet). */
   readonly cost: [number, number] = [NaN, NaN];
+  private readonly recent: [number[], number[]] = [[], []];
   private picks = 0;
 
   /**
    * @param exploreEvery every this many picks, the choice that is not the best is tried
-   * @param keep weight of the old cost when a new measurement comes (exponential average)
+   * @param window how many recent measurements of a choice its cost is the median of: one slow
+   *   run (a GC pause, another process taking the core) does not flip the choice. With an
+   *   average instead, one such run beside the H200 sent ~100 of 450 decoding steps to the
+   *   GPU's 6 ms runs, since the other choice is measured again only now and then.
    */
-  constructor(private readonly exploreEvery = 16, private readonly keep = 0.7) {}
+  constructor(private readonly exploreEvery = 16, private readonly window = 5) {}
 
   /** The choice believed faster (0 until both have been measured and 1 was faster). */
   get best(): 0 | 1 {
@@ -44,14 +48,22 @@ export class FasterOfTwo {
 
   /** Takes the costs this chooser has not measured from another one (e.g. a neighbouring run length's). */
   seedFrom(other: FasterOfTwo): void {
-    for (const c of [0, 1] as const) if (Number.isNaN(this.cost[c])) this.cost[c] = other.cost[c];
+    for (const c of [0, 1] as const) {
+      if (Number.isNaN(this.cost[c]) && !Number.isNaN(other.cost[c])) {
+        this.cost[c] = other.cost[c];
+        this.recent[c] = [other.cost[c]];
+      }
+    }
   }
 
   /** Records that `choice` took `ms` for `units` of work. */
   record(choice: 0 | 1, ms: number, units: number): void {
     if (!(units > 0) || !(ms >= 0)) return;
-    const c = ms / units;
-    const old = this.cost[choice];
-    this.cost[choice] = Number.isNaN(old) ? c : this.keep * old + (1 - this.keep) * c;
+    const r = this.recent[choice];
+    r.push(ms / units);
+    if (r.length > this.window) r.shift();
+    const sorted = [...r].sort((a, b) => a - b);
+    const mid = sorted.length >> 1;
+    this.cost[choice] = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
   }
 }

@@ -288,7 +288,7 @@ export class ModelRunner {
     const key = `${kind} ${size}`;
     let c = this.choosers.get(key);
     if (!c) {
-      c = new FasterOfTwo(16, 0.5);
+      c = new FasterOfTwo(16, 5);
       // a new run length starts from the costs per token of the nearest one measured, so a long
       // run is not tried on a session that is known to be far slower per token
       for (let d = 1; d < 32 && (Number.isNaN(c.cost[0]) || Number.isNaN(c.cost[1])); d++) {
