@@ -288,7 +288,11 @@ export class ModelRunner {
     const key = `${kind} ${size}`;
     let c = this.choosers.get(key);
     if (!c) {
-      c = new FasterOfTwo(16, 5);
+      // Decoding steps try the GPU rarely: each trial is a whole launch-bound GPU run (~6 ms
+      // against ~2 on the CPU), and the CPU session, measured at every step, is dropped within
+      // three steps when a load makes it slower than the GPU's last measured cost; only the GPU getting
+      // faster is noticed through trials, and its single-token cost does not depend on the load.
+      c = new FasterOfTwo(kind === 'decode' ? 64 : 16, 5);
       // a new run length starts from the costs per token of the nearest one measured, so a long
       // run is not tried on a session that is known to be far slower per token
       for (let d = 1; d < 32 && (Number.isNaN(c.cost[0]) || Number.isNaN(c.cost[1])); d++) {
