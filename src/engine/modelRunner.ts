@@ -130,9 +130,8 @@ export class ModelRunner {
   /**
    * Sessions that have run once. A session's first run is not measured: it allocates and
    * prepares its kernels (beside the H200 the int8 step graph's first decoding steps took 4.7, 4.1,
-   * 9.0 ms, then 2.2), and one slow measurement keeps a chooser on the other session for dozens of
-   * runs. The H200 bench sent 98 of 426 decoding steps to the GPU's ~6 ms runs when first runs
-   * counted, 7 of 628 when not (bench/results/gpu-session16.txt).
+   * 9.0 ms, then 2.2), and while a chooser has only one or two measurements of a session, one
+   * slow one can keep it on the other session for dozens of runs.
    */
   private readonly warmed = new Set<InferenceSession>();
 
