@@ -48,6 +48,9 @@ class Config:
                                       # are sliding-window softmax heads beside the recurrent ones
     head_dim: int = 0                 # 0: d_model // n_head
     window: int = 64                  # tokens before the current one a local layer sees
+    local_windows: tuple = ()         # one window per local layer (in local_layers' order) instead
+                                      # of `window` for all: e.g. one wide window and one narrow
+                                      # within the same state size
     local_kv_heads: int = 0           # key/value heads of a local layer, shared by groups of its query
                                       # heads (0: one per query head); fewer let the window grow at
                                       # the same state size
@@ -65,6 +68,7 @@ class Config:
         d = asdict(self)
         d["local_layers"] = list(self.local_layers)
         d["flow_half_lives"] = list(self.flow_half_lives)
+        d["local_windows"] = list(self.local_windows)
         return d
 
     @classmethod
@@ -72,6 +76,7 @@ class Config:
         d = dict(d)
         d["local_layers"] = tuple(d.get("local_layers", ()))
         d["flow_half_lives"] = tuple(d.get("flow_half_lives", ()))
+        d["local_windows"] = tuple(d.get("local_windows", ()))
         return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
 
 
@@ -795,7 +800,7 @@ class LM(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.embed = nn.Embedding(cfg.vocab_size, cfg.d_model)
-        self.blocks = nn.ModuleList(Block(cfg, self.mixer_of(i)) for i in range(cfg.n_layer))
+        self.blocks = nn.ModuleList(Block(self.layer_config(i), self.mixer_of(i)) for i in range(cfg.n_layer))
         self.norm = RMSNorm(cfg.d_model)
         self.apply(self._init)
         for name, p in self.named_parameters():          # GPT-2 style scaled residual init
@@ -808,6 +813,14 @@ class LM(nn.Module):
             nn.init.normal_(m.weight, std=0.02)
             if getattr(m, "bias", None) is not None:
                 nn.init.zeros_(m.bias)
+
+    def layer_config(self, layer):
+        """The config a layer is built from: the model's, with its own window (local_windows)."""
+        cfg = self.cfg
+        if not cfg.local_windows or self.mixer_of(layer) != "local":
+            return cfg
+        assert len(cfg.local_windows) == len(cfg.local_layers), "one window per local layer"
+        return Config.from_dict(dict(cfg.to_dict(), window=cfg.local_windows[list(cfg.local_layers).index(layer)]))
 
     def mixer_of(self, layer):
         local = self.cfg.arch != "transformer" and layer in self.cfg.local_layers

@@ -119,6 +119,7 @@ def main():
     ap.add_argument("--local-layers", default="", help="comma-separated layers with sliding-window attention")
     ap.add_argument("--local-heads", type=int, default=0, help="sliding-window heads in every recurrent layer")
     ap.add_argument("--window", type=int, default=64)
+    ap.add_argument("--local-windows", default="", help="comma-separated, one window per local layer (instead of --window)")
     ap.add_argument("--local-kv-heads", type=int, default=0, help="key/value heads of a local layer (0: one per query head)")
     ap.add_argument("--flow-half-lives", default="", help="comma-separated, one per head (0: no decay)")
     ap.add_argument("--seq", type=int, default=2048, help="tokens per window (the state carries across windows)")
@@ -152,6 +153,7 @@ def main():
     cfg = Config(arch=a.arch, d_model=a.d_model, n_layer=a.layers, n_head=a.heads, block_size=a.block,
                  delta_feature=a.delta_feature, dpfp_nu=a.dpfp_nu, window=a.window, local_heads=a.local_heads,
                  local_kv_heads=a.local_kv_heads,
+                 local_windows=tuple(int(w) for w in a.local_windows.split(",") if w != ""),
                  local_layers=tuple(int(i) for i in a.local_layers.split(",") if i != ""),
                  flow_half_lives=tuple(float(h) for h in a.flow_half_lives.split(",") if h != ""))
     lm = LM(cfg).to(device)

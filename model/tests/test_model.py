@@ -205,12 +205,15 @@ CONFIGS = [
     Config(arch="deltanet", vocab_size=97, d_model=32, n_layer=2, n_head=4, block_size=8, local_heads=1, window=4),
     Config(arch="flowformer", vocab_size=97, d_model=32, n_layer=3, n_head=4, block_size=8, local_layers=(1,), window=16,
            local_kv_heads=1),
+    Config(arch="flowformer", vocab_size=97, d_model=32, n_layer=3, n_head=4, block_size=8, local_layers=(0, 2),
+           local_windows=(16, 8), local_kv_heads=1),
 ]
 
 
 @pytest.mark.parametrize("extra", [{}, {"flow_half_lives": (4.0, 0.0, 16.0, 0.0)}, {"local_heads": 2, "flow_half_lives": (4.0, 0.0)},
-                                   {"local_kv_heads": 1, "window": 16}],
-                         ids=["plain", "decayed", "split-heads", "shared-kv"])
+                                   {"local_kv_heads": 1, "window": 16},
+                                   {"local_kv_heads": 1, "local_layers": (0, 1), "local_windows": (24, 8)}],
+                         ids=["plain", "decayed", "split-heads", "shared-kv", "two-windows"])
 def test_inference_graph_form_equals_training_form(extra):
     """graph_form (the exported graph: one unpadded block, direct local attention) computes
     what the blocked training form computes, chunk by chunk with the state carried."""
@@ -241,7 +244,7 @@ def run_in_pieces(lm, tokens, cuts):
     return outs, state
 
 
-@pytest.mark.parametrize("cfg", CONFIGS, ids=lambda c: f"{c.arch}-{c.delta_feature}-local{list(c.local_layers)}-decay{list(c.flow_half_lives)}-lh{c.local_heads}-kv{c.local_kv_heads}-w{c.window}")
+@pytest.mark.parametrize("cfg", CONFIGS, ids=lambda c: f"{c.arch}-{c.delta_feature}-local{list(c.local_layers)}-decay{list(c.flow_half_lives)}-lh{c.local_heads}-kv{c.local_kv_heads}-w{list(c.local_windows) or c.window}")
 def test_chunked_equals_recurrent_equals_random_splits(cfg):
     torch.manual_seed(1)
     lm = LM(cfg).eval()
@@ -322,8 +325,9 @@ def test_init_widens_a_window_layer_to_shared_kv_heads(tmp_path):
             assert torch.equal(d[key], s[key].to(d[key].dtype)), key
 
 
-@pytest.mark.parametrize("extra", [{}, {"local_kv_heads": 1, "window": 16}, {"conv_size": 0}],
-                         ids=["window-8", "shared-kv-window-16", "no-conv"])
+@pytest.mark.parametrize("extra", [{}, {"local_kv_heads": 1, "window": 16}, {"conv_size": 0},
+                                   {"local_kv_heads": 1, "local_layers": (0, 2), "local_windows": (16, 4)}],
+                         ids=["window-8", "shared-kv-window-16", "no-conv", "two-windows"])
 def test_one_token_step_equals_graph_form(extra):
     """The decoding step's form (flow_step, local_attention_step, ShortConv.one_token) computes what
     the graph form computes, one token at a time with the state carried, before and after the
@@ -342,3 +346,19 @@ def test_one_token_step_equals_graph_form(extra):
             assert rel_err(y[i], x[i]) < 1e-5, i
     for n in sa:
         assert rel_err(sb[n], sa[n]) < 1e-5, n
+
+
+def test_local_windows_give_each_window_layer_its_own_width():
+    """local_windows: one window per local layer; its keys and values are that layer's state, and
+    the config round-trips through the manifest's dict."""
+    cfg = Config(arch="flowformer", vocab_size=97, d_model=32, n_layer=4, n_head=4, local_layers=(1, 3),
+                 local_windows=(40, 8), local_kv_heads=1)
+    lm = LM(cfg)
+    shapes = dict(lm.state_layout())
+    assert shapes["layer1.k"] == (40, 8) and shapes["layer1.v"] == (40, 8)
+    assert shapes["layer3.k"] == (8, 8) and shapes["layer3.v"] == (8, 8)
+    same = LM(Config.from_dict(dict(cfg.to_dict(), local_windows=(), window=40)))
+    assert lm.state_size() == same.state_size() - 2 * 32 * 8
+    assert Config.from_dict(cfg.to_dict()) == cfg
+    with pytest.raises(AssertionError):
+        LM(Config.from_dict(dict(cfg.to_dict(), local_windows=(40,))))
