@@ -1,7 +1,8 @@
 // Picks the faster of two ways to do the same work from how fast they have been lately: mostly
 // the faster one, now and then the other, so a change in the machine's load is noticed. Used for
-// bulk CPU runs: all threads win on a quiet machine, one thread when another process holds a
-// core (bench/threads.js), and which case holds changes while the editor runs.
+// every run with two possible sessions (modelRunner.ts): bulk CPU runs on all threads or one (all
+// win on a quiet machine, one when another process holds a core: bench/threads.js), and beside a
+// GPU the GPU or the CPU (reading: the GPU; decoding steps: the CPU's int8 step graph).
 
 export class FasterOfTwo {
   /** Recent cost per unit of work of each choice: the median of its last measurements (NaN: not tried yet). */
