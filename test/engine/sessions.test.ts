@@ -56,6 +56,23 @@ describe('CPU sessions', function () {
     assert.strictEqual(h.cost[1], f.cost[1]);
   });
 
+  it('FasterOfTwo: one slow run of the usual choice does not send the following runs to a slower one', () => {
+    // decoding beside a GPU: the CPU step graph ~2 ms, the GPU ~6 ms, and one 100 ms CPU run
+    // (a GC pause) early on; with an average of costs this sent ~100 of 450 steps to the GPU
+    const f = new FasterOfTwo(64, 5);
+    let onGpu = 0;
+    for (let i = 0; i < 450; i++) {
+      const c = f.pick(1, 200, 4096);
+      if (c === 1) onGpu++;
+      f.record(c, c === 1 ? 6 : i === 8 ? 100 : 2, 1);
+    }
+    assert.ok(onGpu <= 5, `${onGpu} of 450 steps on the GPU`);
+    assert.strictEqual(f.best, 0);
+    // a lasting change is still followed: the CPU gets slower than the GPU (another process)
+    for (let i = 0; i < 3; i++) f.record(0, 9, 1);
+    assert.strictEqual(f.best, 1);
+  });
+
   it('routing: a completion\'s next token goes to the quantized one-token graph, beside a GPU too; a document\'s tokens never do', () => {
     const shape = (tokens: number, purpose: RunShape['purpose'], hasGpu: boolean): RunShape => ({ tokens, purpose, hasGpu, bulkMinTokens: 32 });
     // beside a GPU: reading stays on the float graph (GPU or its CPU form), so checkpoints and
