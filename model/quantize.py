@@ -623,7 +623,8 @@ def quantize_folder(folder, method=DEFAULT_METHOD, out=DEFAULT_OUT, graph=None, 
                                   embed_from_int8, fuse)
             more.append((qstep, os.path.join(folder, step_out)))
         save_sharing_weights(qm, dst, ql, os.path.join(folder, long_out), more=more)
-        sizes = sum(os.path.getsize(os.path.join(folder, f)) for f in (out, out + ".data", long_out) + ((step_out,) if step_graph else ()))
+        sizes = sum(os.path.getsize(os.path.join(folder, f)) for f in (out, out + ".data", long_out)) \
+            + sum(os.path.getsize(p) for _, p in more)
     else:
         qm, done = quantize_model(model, method, block_size, accuracy_level, min_elements, split_tail,
                                   embed_from_int8, fuse, log=log, static_absmax=static_absmax)

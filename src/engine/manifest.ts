@@ -37,8 +37,9 @@ export interface Manifest {
   graphCpuLongFile?: string;
   graphCpuLongMinTokens?: number;
   /**
-   * The CPU graph's one-token form (files.graph_cpu_step, optional; model/export.py export_step):
-   * every single-token run (decoding) on the CPU; the same weight file.
+   * The CPU graph's one-token form (files.graph_cpu_step, optional; model/export.py export_step),
+   * over the same weight file: every single token on a CPU-only run, and beside a GPU a
+   * completion's decoding steps.
    */
   graphCpuStepFile?: string;
   tokenizerFile: string;
@@ -113,12 +114,16 @@ export function validateManifest(m: Record<string, any>, dir: string, file: stri
   const kind = m.importance?.kind ?? 'none';
   if (!(IMPORTANCE_KINDS as readonly string[]).includes(kind)) fail(`importance.kind is "${kind}", expected one of ${IMPORTANCE_KINDS.join(', ')}`);
   const files = m.files ?? {};
+  const isFileName = (v: unknown) => typeof v === 'string' && !!v && !/[\\/]/.test(v) && v !== '..';
   const gc = files.graph_cpu;
-  if (gc !== undefined && (typeof gc !== 'string' || !gc || /[\\/]/.test(gc) || gc === '..')) fail(`files.graph_cpu must be a file name in the model folder, got ${JSON.stringify(gc)}`);
+  if (gc !== undefined && !isFileName(gc)) fail(`files.graph_cpu must be a file name in the model folder, got ${JSON.stringify(gc)}`);
+  // the long and one-token forms share graph_cpu's weight file
+  for (const key of ['graph_cpu_long', 'graph_cpu_step']) {
+    const v = files[key];
+    if (v !== undefined && (!isFileName(v) || gc === undefined)) fail(`files.${key} must be a file name in the model folder, beside files.graph_cpu; got ${JSON.stringify(v)}`);
+  }
   const gl = files.graph_cpu_long;
-  if (gl !== undefined && (typeof gl !== 'string' || !gl || /[\\/]/.test(gl) || gl === '..' || gc === undefined)) fail(`files.graph_cpu_long must be a file name in the model folder, beside files.graph_cpu; got ${JSON.stringify(gl)}`);
   const gs = files.graph_cpu_step;
-  if (gs !== undefined && (typeof gs !== 'string' || !gs || /[\\/]/.test(gs) || gs === '..' || gc === undefined)) fail(`files.graph_cpu_step must be a file name in the model folder, beside files.graph_cpu; got ${JSON.stringify(gs)}`);
   const glMin = files.graph_cpu_long_min_tokens;
   if (gl !== undefined && !(isInt(glMin) && glMin >= 2)) fail(`files.graph_cpu_long_min_tokens must be an integer >= 2 with files.graph_cpu_long, got ${JSON.stringify(glMin)}`);
   return {
