@@ -51,14 +51,19 @@ function l2(a: Float32Array, b: Float32Array | undefined, from: number, to: numb
   return Math.sqrt(s);
 }
 
+/** |got - ref| / |ref| (L2) over [from, to) (default: all): how far a carried state has drifted. */
+export function relL2(got: Float32Array, ref: Float32Array, from = 0, to = ref.length): number {
+  return l2(got, ref, from, to) / Math.max(1e-12, l2(ref, undefined, from, to));
+}
+
 function drift(m: Manifest, ref: Float32Array, got: Float32Array, tokens: number): DriftPoint {
   let worst = '', worstRel = 0;
   for (const t of m.stateTensors) {
     const n = t.shape.reduce((x, y) => x * y, 1);
-    const rel = l2(got, ref, t.offset, t.offset + n) / Math.max(1e-12, l2(ref, undefined, t.offset, t.offset + n));
+    const rel = relL2(got, ref, t.offset, t.offset + n);
     if (rel > worstRel && l2(ref, undefined, t.offset, t.offset + n) > 1e-6) { worstRel = rel; worst = t.name; }
   }
-  return { tokens, relL2: l2(got, ref, 0, ref.length) / Math.max(1e-12, l2(ref, undefined, 0, ref.length)), worstTensor: worst, worstRelL2: worstRel };
+  return { tokens, relL2: relL2(got, ref), worstTensor: worst, worstRelL2: worstRel };
 }
 
 /** Reads `text` (document format: fim_prefix + text) with both graphs of the folder and compares. */

@@ -6,7 +6,7 @@ import * as assert from 'assert';
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { compareGraphs, GraphComparison } from '../../bench/cpuGraphQuality';
+import { compareGraphs, GraphComparison, relL2 } from '../../bench/cpuGraphQuality';
 import { Engine } from '../../src/engine/engine';
 import { loadManifest, ModelFolderError } from '../../src/engine/manifest';
 import { loadModel } from '../../src/engine/modelFolder';
@@ -25,12 +25,6 @@ function assertClose(c: GraphComparison, what: string): void {
   assert.ok(c.drift.every((d) => d.relL2 < 0.1), msg('state drift under 10% (relative L2)'));
   // and not trivially: the CPU graph is another graph with other numbers
   assert.ok(c.maxAbsSurprisalDiffBits > 0, msg('the two graphs differ at all'));
-}
-
-function relL2(x: ArrayLike<number>, ref: ArrayLike<number>): number {
-  let d = 0, r = 0;
-  for (let i = 0; i < ref.length; i++) { d += (x[i] - ref[i]) ** 2; r += ref[i] ** 2; }
-  return Math.sqrt(d / Math.max(r, 1e-30));
 }
 
 function hasPythonOnnx(): boolean {
