@@ -53,7 +53,7 @@ const max = (xs: number[]) => Math.max(...xs);
  * Runs `once` until both minRuns and minMs are reached; ms per run is the mean (total time over
  * runs: what reading a file or decoding a completion costs, slow runs included).
  */
-async function timeRuns(once: (i: number) => Promise<void>, minRuns: number, minMs: number, warmup = 2): Promise<{ msPerRun: number; runs: number }> {
+async function timeRuns(once: (i: number) => Promise<void>, minRuns: number, minMs: number, warmup = 2): Promise<{ msPerRun: number; runs: number; medianMs: number }> {
   for (let i = 0; i < warmup; i++) await once(i);
   const times: number[] = [];
   const t0 = performance.now();
@@ -63,7 +63,7 @@ async function timeRuns(once: (i: number) => Promise<void>, minRuns: number, min
     times.push(performance.now() - t);
     if (times.length >= 10_000) break;
   }
-  return { msPerRun: times.reduce((x, y) => x + y, 0) / times.length, runs: times.length };
+  return { msPerRun: times.reduce((x, y) => x + y, 0) / times.length, runs: times.length, medianMs: median(times) };
 }
 
 interface ModelLevel {
@@ -102,7 +102,8 @@ async function modelLevel(a: Args, tokens: Int32Array): Promise<ModelLevel> {
     const dec = await timeRuns(async (i) => { state = (await r.run(tokens.subarray(i % tokens.length, i % tokens.length + 1), state, 'decode')).state; }, 200, 2000, 5);
     const cdec = await timeRuns(() => chain.run(x, 1), 200, 2000, 5);
     const where = r.provider === 'cuda' ? ` (runs on the CPU / the GPU: ${r.stats.smallRuns[0] - cpu0} / ${r.stats.smallRuns[1] - gpu0}, ${r.stats.stepRuns - steps0} on the int8 step graph)` : '';
-    log(`decode: model ${dec.msPerRun.toFixed(3)} ms/token, matmul chain ${cdec.msPerRun.toFixed(3)} ms${where}`);
+    // the median beside the mean: how much of the mean is a few slow steps (GC pauses, GPU trials)
+    log(`decode: model ${dec.msPerRun.toFixed(3)} ms/token (median ${dec.medianMs.toFixed(3)}), matmul chain ${cdec.msPerRun.toFixed(3)} ms${where}`);
     return { prefill, decodeMs: dec.msPerRun, chainDecodeMs: cdec.msPerRun, chain: chain.info, runnerProvider: r.provider };
   } finally {
     await chain.dispose();
