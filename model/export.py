@@ -308,9 +308,14 @@ def write_model_folder(lm, out, name, training, fixture=None, fp16_weights=False
     gather_before_slice(os.path.join(out, "model.onnx"))
     if fp16_weights:
         store_weights_fp16(os.path.join(out, "model.onnx"))
+    step = lm.cfg.arch == "flowformer"
+    if step:
+        write_float_step(lm, out, fp16_weights)
     training = dict(training, weights_stored_as="float16" if fp16_weights else "float32")
     shutil.copyfile(TOKENIZER_PATH, os.path.join(out, "tokenizer.json"))
     man = manifest(lm, name, TOKENIZER_PATH, training)
+    if step:
+        man["files"]["graph_step"] = "model-step.onnx"
     if isinstance(calibration, dict):
         man["calibration"] = calibration
     elif calibration:
@@ -330,6 +335,24 @@ def write_model_folder(lm, out, name, training, fixture=None, fp16_weights=False
             quantize.quantize_folder(out, graph=source, step_graph=step)
     print(f"{name}: {lm.num_params() / 1e6:.2f}M parameters, state {lm.state_size() * 4 / 1024:.1f} KiB, "
           f"model.onnx {os.path.getsize(os.path.join(out, 'model.onnx')) / 1e6:.2f} MB")
+
+
+def write_float_step(lm, out, fp16_weights):
+    """model-step.onnx (manifest files.graph_step): the one-token step (export_step) in float, over
+    model.onnx's weights: model.onnx's large initializers move to model.onnx.data, which both
+    graphs read. Beside a GPU the CPU reads a document's single tokens with it (typing): 1.53x
+    model.onnx's graph form at T = 1 on one thread (BENCHMARKS.md), the same numbers within float
+    rounding, so checkpoints still do not depend on where a run went."""
+    import tempfile
+    import onnx
+    import quantize
+    main = os.path.join(out, "model.onnx")
+    with tempfile.TemporaryDirectory() as tmp:
+        step = os.path.join(tmp, "model-step.onnx")
+        export_step(lm, step)
+        if fp16_weights:
+            store_weights_fp16(step)
+        quantize.save_sharing_weights(onnx.load(main), main, onnx.load(step), os.path.join(out, "model-step.onnx"))
 
 
 def export_cpu_source(lm, path, fp16_weights):

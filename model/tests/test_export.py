@@ -158,3 +158,22 @@ def test_gpu_run_limit_keeps_the_head_under_int32_indexing():
         assert T == export.FLOW_MAX_CHUNK or (T + 1) * vocab < 2 ** 31 <= (2 * T + 1) * vocab
     delta = Config(arch="deltanet")
     assert export.max_chunk_gpu(delta) == export.max_chunk(delta)
+
+
+def test_float_step_graph_shares_the_float_weights():
+    """model-step.onnx (files.graph_step) reads its weights from model.onnx.data, the float graph's
+    weight file: the committed tiny Flowformer has it, and no large tensor is stored twice."""
+    from onnx import TensorProto
+    d, man = committed("tiny-flowformer")
+    assert man["files"]["graph_step"] == "model-step.onnx"
+    main = onnx.load(os.path.join(d, "model.onnx"), load_external_data=False).graph
+    step = onnx.load(os.path.join(d, "model-step.onnx"), load_external_data=False).graph
+    external = lambda g: {t.name for t in g.initializer if t.data_location == TensorProto.EXTERNAL}  # noqa: E731
+    inline_bytes = sum(len(t.raw_data) for t in step.initializer if t.data_location != TensorProto.EXTERNAL)
+    assert external(step) and external(step) <= external(main)
+    assert inline_bytes < 64 * 1024, inline_bytes
+    assert [i.name for i in step.input] == ["tokens", "state"]
+    assert [dim.dim_value for dim in step.input[0].type.tensor_type.shape.dim] == [1]
+    locations = {e.value for t in step.initializer if t.data_location == TensorProto.EXTERNAL
+                 for e in t.external_data if e.key == "location"}
+    assert locations == {"model.onnx.data"}

@@ -42,6 +42,12 @@ export interface Manifest {
    * completion's decoding steps.
    */
   graphCpuStepFile?: string;
+  /**
+   * The float graph's one-token form (files.graph_step, optional; model/export.py
+   * write_float_step), over the float graph's weight file: beside a GPU (or with the float graph
+   * asked for) the CPU reads a document's single tokens with it.
+   */
+  graphStepFile?: string;
   tokenizerFile: string;
   manifestFile: string;
 }
@@ -122,6 +128,8 @@ export function validateManifest(m: Record<string, any>, dir: string, file: stri
     const v = files[key];
     if (v !== undefined && (!isFileName(v) || gc === undefined)) fail(`files.${key} must be a file name in the model folder, beside files.graph_cpu; got ${JSON.stringify(v)}`);
   }
+  const gf = files.graph_step;
+  if (gf !== undefined && !isFileName(gf)) fail(`files.graph_step must be a file name in the model folder, got ${JSON.stringify(gf)}`);
   const gl = files.graph_cpu_long;
   const gs = files.graph_cpu_step;
   const glMin = files.graph_cpu_long_min_tokens;
@@ -144,6 +152,7 @@ export function validateManifest(m: Record<string, any>, dir: string, file: stri
     graphCpuLongFile: typeof gl === 'string' ? path.join(dir, gl) : undefined,
     graphCpuLongMinTokens: typeof gl === 'string' ? glMin : undefined,
     graphCpuStepFile: typeof gs === 'string' ? path.join(dir, gs) : undefined,
+    graphStepFile: typeof gf === 'string' ? path.join(dir, gf) : undefined,
     tokenizerFile: path.join(dir, typeof files.tokenizer === 'string' ? files.tokenizer : FILES.tokenizer),
     manifestFile: file,
   };

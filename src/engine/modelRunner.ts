@@ -77,6 +77,8 @@ export interface RunnerStats {
   smallRuns: [number, number];
   /** Single-token runs on the quantized one-token graph (files.graph_cpu_step). */
   stepRuns: number;
+  /** Single-token runs on the float one-token graph (files.graph_step). */
+  floatStepRuns: number;
   /** Runs of a completion's decoding steps (purpose 'decode'). */
   decodeRuns: number;
 }
@@ -122,7 +124,7 @@ function checkGraph(session: InferenceSession, m: Manifest, file: string): void 
 }
 
 export class ModelRunner {
-  readonly stats: RunnerStats = { runs: 0, tokens: 0, ms: 0, bulkRuns: [0, 0], smallRuns: [0, 0], stepRuns: 0, decodeRuns: 0 };
+  readonly stats: RunnerStats = { runs: 0, tokens: 0, ms: 0, bulkRuns: [0, 0], smallRuns: [0, 0], stepRuns: 0, floatStepRuns: 0, decodeRuns: 0 };
   /**
    * Which of a run's two sessions (sessionChoices) is faster: one chooser per runClass.
    */
@@ -141,6 +143,8 @@ export class ModelRunner {
     private readonly sessions: Sessions,
     /** The quantized one-token graph's session, when one is open (stats.stepRuns). */
     private readonly quantizedStep: InferenceSession | undefined,
+    /** The float one-token graph's session, when one is open (stats.floatStepRuns). */
+    private readonly floatStep: InferenceSession | undefined,
     /** Runs of at least this many tokens are bulk runs. */
     private readonly bulkMinTokens: number,
     /** The graph the CPU sessions that read run: files.graph_cpu on a CPU-only run, else the float graph. */
@@ -219,11 +223,16 @@ export class ModelRunner {
       // the user's first completion
       for (let i = 0; i < 3; i++) await quantizedStep.run(feeds(loaded, new Int32Array([m.special.fim_prefix]), new Float32Array(m.stateSize)));
     }
-    const cpuStep = quantized && quantizedStep ? quantizedStep : cpuShort;
+    // a document's single tokens: the int8 step graph on a CPU-only run, else the float one
+    // (the float graph's numbers, 1.5x its graph form at T = 1)
+    const floatStepFile = !quantized && m.graphStepFile ? m.graphStepFile : undefined;
+    if (floatStepFile) checkFile(floatStepFile, `the one-token float graph that manifest.json names in files.graph_step (${m.manifestFile})`);
+    const floatStep = floatStepFile ? await open(floatStepFile, 1) : undefined;
+    const cpuStep = quantized && quantizedStep ? quantizedStep : floatStep ?? cpuShort;
     const sessions: Sessions = { gpu, cpuThreads, cpuOneThread, cpuShort, cpuStep, decodeStep: quantizedStep ?? cpuStep };
     const bulkMinTokens = !gpu && longFile ? m.graphCpuLongMinTokens! : opts.gpuMinTokens ?? 32;
     const gpuMaxChunk = m.maxChunk > 0 ? Math.max(m.maxChunk, Math.min(m.maxChunkGpu, opts.gpuMaxChunk || DEFAULT_GPU_RUN_TOKENS)) : 0;
-    const runner = new ModelRunner(m, loaded, sessions, quantizedStep, bulkMinTokens, cpuFile, note, gpuMaxChunk);
+    const runner = new ModelRunner(m, loaded, sessions, quantizedStep, floatStep, bulkMinTokens, cpuFile, note, gpuMaxChunk);
     if (quantizedStep) runner.warmed.add(quantizedStep);
     return runner;
   }
@@ -267,6 +276,7 @@ export class ModelRunner {
     this.stats.ms += ms;
     this.stats.runs++;
     if (session === this.quantizedStep) this.stats.stepRuns++;
+    if (session === this.floatStep) this.stats.floatStepRuns++;
     if (purpose === 'decode') this.stats.decodeRuns++;
     this.stats.tokens += tokens.length;
     return out;

@@ -18,7 +18,8 @@ export type SessionRole =
   | 'cpuThreads' | 'cpuOneThread'
   /** The CPU's graph for short runs, one thread. */
   | 'cpuShort'
-  /** One token of a document: the CPU graph's one-token form (the float graph beside a GPU). */
+  /** One token of a document: the CPU graph's one-token form (beside a GPU the float graph's:
+   * files.graph_step, else model.onnx itself). */
   | 'cpuStep'
   /** One token of a completion: the quantized one-token graph wherever the folder has one. */
   | 'decodeStep';

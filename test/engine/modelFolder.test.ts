@@ -3,6 +3,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Engine } from '../../src/engine/engine';
+import { loadModel } from '../../src/engine/modelFolder';
 import { CUDA_PROVIDER_LIBS } from '../../src/engine/ortLoader';
 import { copyModel, ROOT, tmpDir, TINY } from './helpers';
 
@@ -38,6 +39,21 @@ describe('model folders', function () {
       assert.ok(err.message.startsWith(g + ': '), err.message);
       assert.match(err.message, /truncated/);
     }
+  });
+
+  it('the float graph\'s weight file and its one-token form, when missing, are named', async () => {
+    // tiny-flowformer: model.onnx and model-step.onnx read their weights from model.onnx.data
+    const noData = copyModel(TINY[0]);
+    fs.rmSync(path.join(noData, 'model.onnx.data'));
+    const err = await loadError(noData);
+    assert.ok(err.message.startsWith(path.join(noData, 'model.onnx') + ': '), err.message);
+    assert.match(err.message, /weight file/);
+    // the one-token float graph opens where the float graph reads (cpuGraph 'float', or beside a GPU)
+    const noStep = copyModel(TINY[0]);
+    fs.rmSync(path.join(noStep, 'model-step.onnx'));
+    const stepErr = await loadModel(noStep, { provider: 'cpu', cpuGraph: 'float' }).then(() => new Error('loaded'), (e: Error) => e);
+    assert.ok(stepErr.message.startsWith(path.join(noStep, 'model-step.onnx') + ': missing'), stepErr.message);
+    assert.match(stepErr.message, /files\.graph_step/);
   });
 
   it('a manifest of another model is caught against the graph', async () => {

@@ -54,6 +54,10 @@ describe('parity with the PyTorch fixtures (CPU provider)', () => {
         assert.ok(maxRelDiff(out.surprisal.subarray(skip), step.surprisal.slice(skip)) < 1e-4, 'surprisal');
         state = out.state;
       }
+      // single tokens ran on the float one-token graph where the folder has one
+      const ones = fx.steps.filter((st) => st.tokens.length === 1).length;
+      assert.ok(ones >= 1, 'the fixture has a one-token chunk');
+      assert.strictEqual(runner.stats.floatStepRuns, manifest.graphStepFile ? ones : 0);
       await runner.dispose();
     });
   }
