@@ -1,8 +1,9 @@
 // One model, several ONNX Runtime sessions: runs a chunk of tokens from a packed state.
 // Large chunks (reading) go to the GPU when there is one, else to whichever CPU session has
 // been faster for them lately: all threads (a quiet machine) or one (another process holds a
-// core); small ones (decoding) to a one-thread CPU session, a completion's next token to the
-// quantized one-token graph even beside a GPU (sessionChoice.ts). A GPU run has a fixed cost of
+// core); small ones (decoding) to a one-thread CPU session or the GPU (single tokens there on
+// the float one-token graph), a completion's next token to the quantized one-token graph even
+// beside a GPU (sessionChoice.ts). A GPU run has a fixed cost of
 // milliseconds, and on a CPU shared with the editor a one-token run is fastest on one thread
 // (a second thread mostly waits for a core). The state lives on the host between runs, so
 // any session can continue from it.
@@ -84,7 +85,7 @@ export interface RunnerStats {
 }
 
 /** Every role's session: a role the model has no graph or thread count for shares another's. */
-type Sessions = Record<Exclude<SessionRole, 'gpu'>, InferenceSession> & { gpu?: InferenceSession };
+type Sessions = Record<Exclude<SessionRole, 'gpu' | 'gpuStep'>, InferenceSession> & { gpu?: InferenceSession; gpuStep?: InferenceSession };
 
 function sessionOptions(threads: number, providers: string[]): InferenceSession.SessionOptions {
   return {
@@ -229,7 +230,18 @@ export class ModelRunner {
     if (floatStepFile) checkFile(floatStepFile, `the one-token float graph that manifest.json names in files.graph_step (${m.manifestFile})`);
     const floatStep = floatStepFile ? await open(floatStepFile, 1) : undefined;
     const cpuStep = quantized && quantizedStep ? quantizedStep : floatStep ?? cpuShort;
-    const sessions: Sessions = { gpu, cpuThreads, cpuOneThread, cpuShort, cpuStep, decodeStep: quantizedStep ?? cpuStep };
+    // single tokens on the GPU: the float one-token graph when it loads and runs there, else model.onnx
+    let gpuStep: InferenceSession | undefined;
+    if (gpu && m.graphStepFile && fs.existsSync(m.graphStepFile)) {
+      try {
+        gpuStep = await loaded.ort.InferenceSession.create(m.graphStepFile, sessionOptions(threads, ['cuda']));
+        await gpuStep.run(feeds(loaded, new Int32Array([m.special.fim_prefix]), new Float32Array(m.stateSize)));
+      } catch {
+        await gpuStep?.release().catch(() => undefined);
+        gpuStep = undefined;
+      }
+    }
+    const sessions: Sessions = { gpu, gpuStep: gpuStep ?? gpu, cpuThreads, cpuOneThread, cpuShort, cpuStep, decodeStep: quantizedStep ?? cpuStep };
     const bulkMinTokens = !gpu && longFile ? m.graphCpuLongMinTokens! : opts.gpuMinTokens ?? 32;
     const gpuMaxChunk = m.maxChunk > 0 ? Math.max(m.maxChunk, Math.min(m.maxChunkGpu, opts.gpuMaxChunk || DEFAULT_GPU_RUN_TOKENS)) : 0;
     const runner = new ModelRunner(m, loaded, sessions, quantizedStep, floatStep, bulkMinTokens, cpuFile, note, gpuMaxChunk);

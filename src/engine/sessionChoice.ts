@@ -14,6 +14,9 @@ export type RunPurpose = 'read' | 'decode';
 export type SessionRole =
   /** The float graph on the CUDA provider. */
   | 'gpu'
+  /** One token on the CUDA provider: the float graph's one-token form (files.graph_step; fixed
+   * shapes, no If), else the float graph itself. */
+  | 'gpuStep'
   /** The CPU's bulk graph on all threads, and on one thread. */
   | 'cpuThreads' | 'cpuOneThread'
   /** The CPU's graph for short runs, one thread. */
@@ -36,7 +39,7 @@ export interface RunShape {
 export function sessionChoices(r: RunShape): [SessionRole, SessionRole] {
   if (r.tokens >= r.bulkMinTokens) return r.hasGpu ? ['gpu', 'cpuThreads'] : ['cpuThreads', 'cpuOneThread'];
   const cpu: SessionRole = r.tokens !== 1 ? 'cpuShort' : r.purpose === 'decode' ? 'decodeStep' : 'cpuStep';
-  return [cpu, r.hasGpu ? 'gpu' : cpu];
+  return [cpu, r.hasGpu ? (r.tokens === 1 ? 'gpuStep' : 'gpu') : cpu];
 }
 
 /**
