@@ -173,6 +173,18 @@ export class ModelRunner {
     const wantCuda = opts.provider !== 'cpu';
     const loaded = loadOrt(opts.cudaLibDir, wantCuda);
     const threads = opts.threads && opts.threads > 0 ? opts.threads : Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
+    // a CUDA session can be created and still fail on its first run (no device, wrong CUDA):
+    // it is run once here, and released when that fails
+    const openCuda = async (file: string) => {
+      const s = await loaded.ort.InferenceSession.create(file, sessionOptions(threads, ['cuda']));
+      try {
+        await s.run(feeds(loaded, new Int32Array([m.special.fim_prefix]), new Float32Array(m.stateSize)));
+      } catch (e) {
+        await s.release().catch(() => undefined);
+        throw e;
+      }
+      return s;
+    };
     let gpu: InferenceSession | undefined;
     let note: string | undefined;
     if (wantCuda) {
@@ -180,11 +192,8 @@ export class ModelRunner {
         note = `CUDA is not used: ${loaded.cudaMissingReason}.`;
       } else {
         try {
-          gpu = await loaded.ort.InferenceSession.create(m.graphFile, sessionOptions(threads, ['cuda']));
-          // a session can be created and still fail on its first run (no device, wrong CUDA)
-          await gpu.run(feeds(loaded, new Int32Array([m.special.fim_prefix]), new Float32Array(m.stateSize)));
+          gpu = await openCuda(m.graphFile);
         } catch (e) {
-          gpu = undefined;
           note = `CUDA is not used: the CUDA provider failed to load or run (${firstLine(e)}). It needs an NVIDIA GPU and driver, CUDA 13 and cuDNN 9 on the library path (LD_LIBRARY_PATH, or the CUDA library folder setting).`;
         }
       }
@@ -230,17 +239,9 @@ export class ModelRunner {
     if (floatStepFile) checkFile(floatStepFile, `the one-token float graph that manifest.json names in files.graph_step (${m.manifestFile})`);
     const floatStep = floatStepFile ? await open(floatStepFile, 1) : undefined;
     const cpuStep = quantized && quantizedStep ? quantizedStep : floatStep ?? cpuShort;
-    // single tokens on the GPU: the float one-token graph when it loads and runs there, else model.onnx
-    let gpuStep: InferenceSession | undefined;
-    if (gpu && m.graphStepFile && fs.existsSync(m.graphStepFile)) {
-      try {
-        gpuStep = await loaded.ort.InferenceSession.create(m.graphStepFile, sessionOptions(threads, ['cuda']));
-        await gpuStep.run(feeds(loaded, new Int32Array([m.special.fim_prefix]), new Float32Array(m.stateSize)));
-      } catch {
-        await gpuStep?.release().catch(() => undefined);
-        gpuStep = undefined;
-      }
-    }
+    // single tokens on the GPU: the float one-token graph (opened and checked on the CPU just
+    // above) when it loads and runs there, else model.onnx
+    const gpuStep = gpu && floatStepFile ? await openCuda(floatStepFile).catch(() => undefined) : undefined;
     const sessions: Sessions = { gpu, gpuStep: gpuStep ?? gpu, cpuThreads, cpuOneThread, cpuShort, cpuStep, decodeStep: quantizedStep ?? cpuStep };
     const bulkMinTokens = !gpu && longFile ? m.graphCpuLongMinTokens! : opts.gpuMinTokens ?? 32;
     const gpuMaxChunk = m.maxChunk > 0 ? Math.max(m.maxChunk, Math.min(m.maxChunkGpu, opts.gpuMaxChunk || DEFAULT_GPU_RUN_TOKENS)) : 0;
@@ -309,10 +310,11 @@ export class ModelRunner {
     const key = `${kind} ${size}`;
     let c = this.choosers.get(key);
     if (!c) {
-      // Decoding steps try the GPU rarely: each trial is a whole launch-bound GPU run (~6 ms
-      // against ~2 on the CPU), and the CPU session, measured at every step, is dropped within
-      // three steps when a load makes it slower than the GPU's last measured cost; only the GPU getting
-      // faster is noticed through trials, and its single-token cost does not depend on the load.
+      // Decoding steps try the GPU rarely: each trial is a whole launch-bound GPU run (model.onnx's
+      // ~6 ms against ~2 on the CPU; the one-token graph's there is not yet measured), and the CPU
+      // session, measured at every step, is dropped within three steps when a load makes it slower
+      // than the GPU's last measured cost; only the GPU getting faster is noticed through trials,
+      // and its single-token cost does not depend on the load.
       c = new FasterOfTwo(kind === 'decode' ? 64 : 16, 5);
       // a new run length starts from the costs per token of the nearest one measured, so a long
       // run is not tried on a session that is known to be far slower per token
