@@ -21,6 +21,7 @@ import warnings
 import numpy as np
 import torch
 
+import decode_step
 from model import LM, Config, FlowAttention, LocalAttention, ShortConv
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -161,9 +162,10 @@ def blocked_model(lm):
     return reformed(lm, graph_form=False)
 
 
-def export_onnx(lm, path, example_len=5, dynamic=True):
-    """dynamic: T is a free dimension; else every shape is fixed at example_len."""
-    graph = ChunkGraph(lm).eval()
+def export_onnx(lm, path, example_len=5, dynamic=True, graph=None):
+    """dynamic: T is a free dimension; else every shape is fixed at example_len. graph: the module
+    to trace, with ChunkGraph's inputs and outputs (default ChunkGraph(lm))."""
+    graph = (graph or ChunkGraph(lm)).eval()
     contract = load_contract()
     tokens = torch.randint(5, lm.cfg.vocab_size, (example_len,))
     state = torch.zeros(lm.state_size())
@@ -374,21 +376,10 @@ def export_cpu_source(lm, path, fp16_weights):
     return step
 
 
-def step_form(lm):
-    """The same weights in the decoding step's form: one token, the recurrence written out
-    (model.flow_step, local_attention_step, ShortConv.one_token)."""
-    lm = graph_model(lm)
-    for m in lm.modules():
-        if hasattr(m, "one_token"):
-            m.one_token = True
-    return lm
-
-
 def export_step(lm, path):
-    """The one-token step with every shape fixed (T = 1), so that ONNX Runtime folds the shape
-    arithmetic: a third fewer nodes than the graph form at T = 1, 1.26x faster per token in the
-    int8 CPU graph (one thread; BENCHMARKS.md). Only a Flowformer has it."""
-    export_onnx(step_form(lm), path, example_len=1, dynamic=False)
+    """The one-token step (decode_step.py: the recurrence written out, fewer nodes) with every
+    shape fixed (T = 1), so that ONNX Runtime folds the shape arithmetic. Only a Flowformer has it."""
+    export_onnx(lm, path, example_len=1, dynamic=False, graph=decode_step.OneTokenStep(graph_model(lm)))
 
 
 def load_checkpoint(path):

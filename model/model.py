@@ -102,7 +102,6 @@ class ShortConv(nn.Module):
         # Slice/Mul/Add passes (1.6x faster for 1,024 tokens in ONNX Runtime on the CPU); the
         # unrolled sum stays for training and for single tokens, where it is the cheaper of the two
         self.as_conv1d = False
-        self.one_token = False   # export.py's decoding step: T = 1, one weighted sum over the window
         w = torch.zeros(channels, size)
         w[:, -1] = 1.0                                  # starts as the identity
         self.weight = nn.Parameter(w + 0.02 * torch.randn(channels, size))
@@ -111,8 +110,6 @@ class ShortConv(nn.Module):
         # x [B, T, C]; prev [B, size-1, C] (the inputs before the chunk)
         xx = torch.cat([prev.to(x.dtype), x], dim=1)
         T = x.shape[1]
-        if self.one_token:
-            return (xx * self.weight.t()).sum(1, keepdim=True), xx[:, 1:]
         if self.as_conv1d:
             out = F.conv1d(xx.transpose(1, 2), self.weight.unsqueeze(1).to(x.dtype), groups=self.weight.shape[0]).transpose(1, 2)
             return out, xx[:, -(self.size - 1):]
@@ -230,7 +227,6 @@ class FlowAttention(nn.Module):
             lg = torch.tensor([-math.log(2.0) / h if h > 0 else 0.0 for h in cfg.flow_half_lives])
         self.register_buffer("log_gamma", lg, persistent=False)   # fixed by the config, not a weight
         self.sum_block = 0   # > 0: running sums in blocks of this many tokens (export.py's GPU graph)
-        self.one_token = False   # export.py's decoding step: T = 1, the recurrence itself (flow_step)
 
     def state_shapes(self):
         H, d, I = self.cfg.n_head, self.cfg.d_head, self.cfg.inner
@@ -251,21 +247,14 @@ class FlowAttention(nn.Module):
         if self.conv is not None:
             qkv, new["conv"] = self.conv(qkv, st["conv"])
         with torch.autocast(device_type=x.device.type, enabled=False):
-            if self.one_token and self.log_gamma is None:
-                # T = 1: heads without a time axis, q and k through one sigmoid (fewer graph nodes)
-                qk, v = qkv.float().reshape(B, 3, H, d).split([2, 1], dim=1)
-                q, k = exact_sigmoid(qk).unbind(1)
-                y, scores, flow = flow_step(q, k, v.squeeze(1), st, pos, cfg.flow_clamp)
-                y = y.reshape(B, 1, cfg.inner)
+            qkv = qkv.float().reshape(B, T, 3, H, d).permute(2, 0, 3, 1, 4)   # [3, B, H, T, d]
+            q, k, v = exact_sigmoid(qkv[0]), exact_sigmoid(qkv[1]), qkv[2]
+            block = 0 if cfg.graph_form else cfg.block_size
+            if self.log_gamma is None:
+                y, scores, flow = flow_attention(q, k, v, st, pos, cfg.flow_clamp, block, self.sum_block)
             else:
-                qkv = qkv.float().reshape(B, T, 3, H, d).permute(2, 0, 3, 1, 4)   # [3, B, H, T, d]
-                q, k, v = exact_sigmoid(qkv[0]), exact_sigmoid(qkv[1]), qkv[2]
-                block = 0 if cfg.graph_form else cfg.block_size
-                if self.log_gamma is None:
-                    y, scores, flow = flow_attention(q, k, v, st, pos, cfg.flow_clamp, block, self.sum_block)
-                else:
-                    y, scores, flow = decayed_flow_attention(q, k, v, st, self.log_gamma, cfg.flow_clamp, block)
-                y = y.transpose(1, 2).reshape(B, T, cfg.inner)
+                y, scores, flow = decayed_flow_attention(q, k, v, st, self.log_gamma, cfg.flow_clamp, block)
+            y = y.transpose(1, 2).reshape(B, T, cfg.inner)
         new.update(flow)
         return self.out(y.type_as(x)), new, scores
 
@@ -303,30 +292,6 @@ def flow_attention(q, k, v, st, pos, clamp, block, sum_block=0):
     y = y * alloc.unsqueeze(-1)
     new = {"cumk": cum_k[:, :, -1], "cumq": cum_q[:, :, -1], "ko": ko[:, :, -1], "qi": qi[:, :, -1],
            "e": e[:, :, -1], "s": s}
-    return y, comp, new
-
-
-def flow_step(q, k, v, st, pos, clamp):
-    """flow_attention for one token (q, k, v [B, H, d]): the recurrence of ALGORITHMS.md section 1
-    written out, no cumsums, masks or T x T products, so the decoding graph has a third of the
-    nodes. Per-head scalars stay [B, H, 1] (keepdim), so few squeezes and unsqueezes go around
-    them (738 -> 655 nodes in ONNX Runtime's optimized int8 step graph: ~1.07x per token on the
-    2-core EPYC, no change on the GPU machine's Xeon).
-    Returns y [B, H, m], comp [B, H, 1]."""
-    t = pos.float()[:, None, None] + 1.0                               # [B, 1, 1]
-    cum_k, cum_q = st["cumk"] + k, st["cumq"] + q
-    incoming = 1.0 / ((q + EPS) * (cum_k + EPS)).sum(-1, keepdim=True)    # [B, H, 1]
-    outgoing = 1.0 / ((k + EPS) * (cum_q + EPS)).sum(-1, keepdim=True)
-    ko = st["ko"] + k * (outgoing * t)
-    qi = st["qi"] + q * (incoming * t)
-    sink = ((q + EPS) * (ko + EPS)).sum(-1, keepdim=True) / t
-    src = (((k + EPS) * (qi + EPS)).sum(-1, keepdim=True) / t).clamp(-clamp, clamp)
-    exp_src = torch.exp(src)
-    e = st["e"].unsqueeze(-1) + exp_src
-    comp = exp_src / e * t
-    s = st["s"] + k.unsqueeze(-1) * (v * comp).unsqueeze(-2)            # [B, H, d, m]
-    y = ((q * incoming).unsqueeze(-2) @ s).squeeze(-2) * torch.sigmoid(sink)
-    new = {"cumk": cum_k, "cumq": cum_q, "ko": ko, "qi": qi, "e": e.squeeze(-1), "s": s}
     return y, comp, new
 
 
@@ -639,7 +604,6 @@ class LocalAttention(nn.Module):
         assert cfg.n_head % G == 0, "local_kv_heads must divide the query heads"
         self.kv_width = G * cfg.d_head
         self.query_block = None      # the blocked form's query block (None: the window; see local_attention)
-        self.one_token = False       # export.py's decoding step: T = 1 (local_attention_step)
         self.qkv = nn.Linear(D, I + 2 * self.kv_width, bias=False)
         self.out = nn.Linear(I, D, bias=False)
 
@@ -654,9 +618,7 @@ class LocalAttention(nn.Module):
         keys = torch.cat([st["k"].to(k.dtype), k], dim=1)               # [B, W + T, D]
         vals = torch.cat([st["v"].to(v.dtype), v], dim=1)
         new = {"k": keys[:, T:].float(), "v": vals[:, T:].float()}
-        if self.one_token:
-            y = local_attention_step(q, keys, vals, pos, H, W, cfg.rope_base)
-        elif cfg.graph_form:
+        if cfg.graph_form:
             y = local_attention_direct(q, keys, vals, pos, H, W, cfg.rope_base)
         else:
             y = local_attention(q, keys, vals, pos, H, W, cfg.rope_base, self.query_block)
@@ -724,24 +686,6 @@ def local_attention_direct(q, keys, vals, pos, H, W, base):
         mask = band[None] & real
         y = (att + mask_bias(mask)[:, None, None]).softmax(-1) @ vh.float()
     return y.reshape(B, H, T, d).transpose(1, 2).reshape(B, T, D)
-
-def local_attention_step(q, keys, vals, pos, H, W, base):
-    """local_attention for one token: q [B, 1, H d] against its W + 1 keys [B, W + 1, G d]. The
-    rotations of the window's slots are constants (the query sits at slot W), and no band mask is
-    needed: only the slots before the file start are masked."""
-    B = q.shape[0]
-    d = q.shape[-1] // H
-    G = keys.shape[-1] // d
-    slots = torch.arange(W + 1, dtype=torch.float32, device=q.device)
-    qh = rope(q.reshape(B, 1, G, H // G, d).permute(0, 2, 3, 1, 4), slots[W:], base)       # [B, G, H/G, 1, d]
-    kh = rope(keys.reshape(B, W + 1, G, d).transpose(1, 2), slots, base).unsqueeze(2)      # [B, G, 1, W + 1, d]
-    vh = vals.reshape(B, W + 1, G, d).transpose(1, 2).unsqueeze(2)
-    with torch.autocast(device_type=q.device.type, enabled=False):
-        att = (qh.float() @ kh.float().transpose(-1, -2)) / math.sqrt(d)     # [B, G, H/G, 1, W + 1]
-        real = slots[None] >= (W - pos.to(q.device).float())[:, None]                # [B, W + 1]
-        att = att + mask_bias(real)[:, None, None, None]
-        y = att.softmax(-1) @ vh.float()                                   # [B, G, H/G, 1, d]
-    return y.reshape(B, H * d)[:, None]
 
 
 class HeadSplit(nn.Module):

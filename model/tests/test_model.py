@@ -9,6 +9,7 @@ import random
 import pytest
 import torch
 
+import decode_step
 import export
 from model import LM, Config, blocked_cumsum, flow_attention, delta_rule_chunked, unit_lower_inverse, dpfp, local_attention, \
     local_attention_direct, \
@@ -329,23 +330,29 @@ def test_init_widens_a_window_layer_to_shared_kv_heads(tmp_path):
                                    {"local_kv_heads": 1, "local_layers": (0, 2), "local_windows": (16, 4)}],
                          ids=["window-8", "shared-kv-window-16", "no-conv", "two-windows"])
 def test_one_token_step_equals_graph_form(extra):
-    """The decoding step's form (flow_step, local_attention_step, ShortConv.one_token) computes what
-    the graph form computes, one token at a time with the state carried, before and after the
-    window fills up."""
+    """The decoding step (decode_step.OneTokenStep, on the flat state the exported graphs take)
+    computes what the graph form computes, one token at a time with the state carried, before and
+    after the window fills up: logits, every state tensor, importance and surprisal."""
     torch.manual_seed(4)
     base = Config.from_dict(dict(Config(arch="flowformer", vocab_size=97, d_model=32, n_layer=3, n_head=4,
                                         local_layers=(1,), window=8, graph_form=True).to_dict(), **extra))
     graph_lm = LM(base).eval()
-    step_lm = export.step_form(graph_lm)
-    tokens = torch.randint(0, 97, (2, 30))
     with torch.no_grad():
-        a, sa = run_in_pieces(graph_lm, tokens, list(range(1, 30)))
-        b, sb = run_in_pieces(step_lm, tokens, list(range(1, 30)))
-    for x, y in zip(a, b):
-        for i in range(3):
-            assert rel_err(y[i], x[i]) < 1e-5, i
-    for n in sa:
-        assert rel_err(sb[n], sa[n]) < 1e-5, n
+        for p in graph_lm.parameters():     # larger random weights so the test sees real dynamics
+            p.add_(torch.randn_like(p) * 0.05)
+    step = decode_step.OneTokenStep(graph_lm)
+    tokens = torch.randint(0, 97, (2, 30))
+    state = graph_lm.init_state(2)
+    flat = graph_lm.pack_state(state)
+    with torch.no_grad():
+        for i in range(tokens.shape[1]):
+            logits, state, imp, sur = graph_lm.score_chunk(tokens[:, i:i + 1], state)
+            s_logits, flat, s_imp, s_sur = step.step(tokens[:, i:i + 1], flat)
+            for name, ref, got in (("logits", logits, s_logits), ("importance", imp, s_imp), ("surprisal", sur, s_sur)):
+                assert got.shape == ref.shape and rel_err(got, ref) < 1e-5, (i, name)
+            stepped = graph_lm.unpack_state(flat)
+            for n in state:
+                assert rel_err(stepped[n], state[n]) < 1e-5, (i, n)
 
 
 def test_local_windows_give_each_window_layer_its_own_width():
