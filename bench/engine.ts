@@ -95,13 +95,16 @@ async function modelLevel(a: Args, tokens: Int32Array): Promise<ModelLevel> {
       log(`prefill T=${T}: model ${mt.toFixed(0)} tokens/s, matmul chain ${ct.toFixed(0)} tokens/s (${r.provider === 'cuda' ? 'runs on the GPU / the CPU' : 'CPU runs on all threads / one thread'}: ${all1 - all0} / ${one1 - one0})`);
     }
     let state: Float32Array = new Float32Array(m.manifest.stateSize);
-    const [cpu0, gpu0] = r.stats.smallRuns;
-    const steps0 = r.stats.stepRuns;
+    const gpu0 = r.stats.smallRuns[1];
+    const steps0 = r.stats.stepRuns, threads0 = r.stats.stepThreadsRuns, runs0 = r.stats.runs;
     // a completion's next token ('decode': the quantized one-token graph when the folder has one,
     // beside a GPU too)
     const dec = await timeRuns(async (i) => { state = (await r.run(tokens.subarray(i % tokens.length, i % tokens.length + 1), state, 'decode')).state; }, 200, 2000, 5);
     const cdec = await timeRuns(() => chain.run(x, 1), 200, 2000, 5);
-    const where = r.provider === 'cuda' ? ` (runs on the CPU / the GPU: ${r.stats.smallRuns[0] - cpu0} / ${r.stats.smallRuns[1] - gpu0}, ${r.stats.stepRuns - steps0} on the int8 step graph)` : '';
+    // where the steps ran: the int8 step graph on one thread or several (RunnerOptions.decodeThreads), or the GPU
+    const onThreads = r.stats.stepThreadsRuns - threads0;
+    const onGpu = r.provider === 'cuda' ? r.stats.smallRuns[1] - gpu0 - onThreads : 0;
+    const where = ` (of ${r.stats.runs - runs0} steps: ${r.stats.stepRuns - steps0} on the int8 step graph, ${onThreads} of them on several threads${r.provider === 'cuda' ? `; ${onGpu} on the GPU` : ''})`;
     // the median beside the mean: how much of the mean is a few slow steps (GC pauses, GPU trials)
     log(`decode: model ${dec.msPerRun.toFixed(3)} ms/token (median ${dec.medianMs.toFixed(3)}), matmul chain ${cdec.msPerRun.toFixed(3)} ms${where}`);
     return { prefill, decodeMs: dec.msPerRun, chainDecodeMs: cdec.msPerRun, chain: chain.info, runnerProvider: r.provider };

@@ -65,7 +65,7 @@ export class Engine implements EngineApi {
   }
 
   static async create(opts: EngineOptions, onEvent: (e: EngineEvent) => void = () => undefined): Promise<Engine> {
-    const model = await loadModel(opts.modelDir, { provider: opts.provider, cudaLibDir: opts.cudaLibDir, threads: opts.threads, gpuMaxChunk: opts.gpuRunTokens });
+    const model = await loadModel(opts.modelDir, { provider: opts.provider, cudaLibDir: opts.cudaLibDir, threads: opts.threads, decodeThreads: opts.decodeThreads, gpuMaxChunk: opts.gpuRunTokens });
     const e = new Engine(model, opts, onEvent);
     const r = model.runner;
     e.log('info', `model ${model.manifest.name} (${model.manifest.architecture}) on ${r.provider}${r.providerNote ? ` (${r.providerNote})` : ''}; checkpoint every ${e.checkpointEvery} tokens`);

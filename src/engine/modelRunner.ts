@@ -3,7 +3,7 @@
 // been faster for them lately: all threads (a quiet machine) or one (another process holds a
 // core); small ones (decoding) to a one-thread CPU session or the GPU (single tokens there on
 // the float one-token graph), a completion's next token to the quantized one-token graph even
-// beside a GPU (sessionChoice.ts). A GPU run has a fixed cost of
+// beside a GPU, on one thread or, on a machine with cores to spare, several (sessionChoice.ts). A GPU run has a fixed cost of
 // milliseconds, and on a CPU shared with the editor a one-token run is fastest on one thread
 // (a second thread mostly waits for a core). The state lives on the host between runs, so
 // any session can continue from it.
@@ -67,6 +67,13 @@ export interface RunnerOptions {
    * max_chunk_gpu, at least its max_chunk).
    */
   gpuMaxChunk?: number;
+  /**
+   * Threads for a second session of the quantized one-token graph, which a completion's decoding
+   * steps may run on instead of the one-thread session when it has been faster (FasterOfTwo).
+   * Its idle threads spin, so it is for machines with cores to spare: default a quarter of the
+   * cores, at most 4, on machines with at least 8; 1: no such session.
+   */
+  decodeThreads?: number;
 }
 
 export interface RunnerStats {
@@ -76,8 +83,10 @@ export interface RunnerStats {
   bulkRuns: [number, number];
   /** Short runs (decoding) on one CPU thread and on the GPU (counted only when there is one). */
   smallRuns: [number, number];
-  /** Single-token runs on the quantized one-token graph (files.graph_cpu_step). */
+  /** Single-token runs on the quantized one-token graph (files.graph_cpu_step), on any thread count. */
   stepRuns: number;
+  /** Of those, the runs on its several-thread session (RunnerOptions.decodeThreads). */
+  stepThreadsRuns: number;
   /** Single-token runs on the float one-token graph (files.graph_step). */
   floatStepRuns: number;
   /** Runs of a completion's decoding steps (purpose 'decode'). */
@@ -85,9 +94,15 @@ export interface RunnerStats {
 }
 
 /** Every role's session: a role the model has no graph or thread count for shares another's. */
-type Sessions = Record<Exclude<SessionRole, 'gpu' | 'gpuStep'>, InferenceSession> & { gpu?: InferenceSession; gpuStep?: InferenceSession };
+type Sessions = Record<Exclude<SessionRole, 'gpu' | 'gpuStep' | 'decodeStepThreads'>, InferenceSession> &
+  { gpu?: InferenceSession; gpuStep?: InferenceSession; decodeStepThreads?: InferenceSession };
 
-function sessionOptions(threads: number, providers: string[]): InferenceSession.SessionOptions {
+/** RunnerOptions.decodeThreads' default for a machine with `cores` cores. */
+export function defaultDecodeThreads(cores: number): number {
+  return cores >= 8 ? Math.min(4, Math.floor(cores / 4)) : 1;
+}
+
+function sessionOptions(threads: number, providers: string[], spin = false): InferenceSession.SessionOptions {
   return {
     executionProviders: providers,
     intraOpNumThreads: threads,
@@ -97,7 +112,9 @@ function sessionOptions(threads: number, providers: string[]): InferenceSession.
     logSeverityLevel: 3, // ONNX Runtime's own warnings would go to the user's stderr
     // Idle pool threads that spin hold a core the editor needs; on 2 shared cores spinning
     // made bulk runs 1.4x slower whenever another process was busy (bench/graphSpeed.js).
-    ...(threads > 1 ? { extra: { session: { intra_op: { allow_spinning: '0' } } } } : {}),
+    // (`spin`: a one-token run's ~30 parallel MatMuls of microseconds each cannot wait for
+    // sleeping threads to wake)
+    ...(threads > 1 && !spin ? { extra: { session: { intra_op: { allow_spinning: '0' } } } } : {}),
   };
 }
 
@@ -125,7 +142,7 @@ function checkGraph(session: InferenceSession, m: Manifest, file: string): void 
 }
 
 export class ModelRunner {
-  readonly stats: RunnerStats = { runs: 0, tokens: 0, ms: 0, bulkRuns: [0, 0], smallRuns: [0, 0], stepRuns: 0, floatStepRuns: 0, decodeRuns: 0 };
+  readonly stats: RunnerStats = { runs: 0, tokens: 0, ms: 0, bulkRuns: [0, 0], smallRuns: [0, 0], stepRuns: 0, stepThreadsRuns: 0, floatStepRuns: 0, decodeRuns: 0 };
   /**
    * Which of a run's two sessions (sessionChoices) is faster: one chooser per runClass.
    */
@@ -206,9 +223,9 @@ export class ModelRunner {
     if (longFile) checkFile(longFile, `the long-chunk CPU graph that manifest.json names in files.graph_cpu_long (${m.manifestFile})`);
     const bulkFile = longFile ?? cpuFile;
     const made: InferenceSession[] = [];
-    const open = async (file: string, n: number) => {
+    const open = async (file: string, n: number, spin = false) => {
       try {
-        const s = await loaded.ort.InferenceSession.create(file, sessionOptions(n, ['cpu']));
+        const s = await loaded.ort.InferenceSession.create(file, sessionOptions(n, ['cpu'], spin));
         made.push(s);
         checkGraph(s, m, file);
         return s;
@@ -228,10 +245,12 @@ export class ModelRunner {
     const stepFile = opts.cpuGraph !== 'float' && m.graphCpuFile && m.graphCpuStepFile ? m.graphCpuStepFile : undefined;
     if (stepFile) checkFile(stepFile, `the one-token CPU graph that manifest.json names in files.graph_cpu_step (${m.manifestFile})`);
     const quantizedStep = stepFile ? await open(stepFile, 1) : undefined;
-    if (quantizedStep) {
+    const decodeThreads = Math.min(threads, opts.decodeThreads ?? defaultDecodeThreads(threads));
+    const quantizedStepThreads = stepFile && decodeThreads > 1 ? await open(stepFile, decodeThreads, true) : undefined;
+    for (const s of [quantizedStep, quantizedStepThreads]) {
       // its first runs allocate (beside the H200: 4.7, 4.1, 9.0 ms, then 2.2): at load, not in
       // the user's first completion
-      for (let i = 0; i < 3; i++) await quantizedStep.run(feeds(loaded, new Int32Array([m.special.fim_prefix]), new Float32Array(m.stateSize)));
+      for (let i = 0; s && i < 3; i++) await s.run(feeds(loaded, new Int32Array([m.special.fim_prefix]), new Float32Array(m.stateSize)));
     }
     // a document's single tokens: the int8 step graph on a CPU-only run, else the float one
     // (the float graph's numbers, 1.5x its graph form at T = 1)
@@ -242,11 +261,11 @@ export class ModelRunner {
     // single tokens on the GPU: the float one-token graph (opened and checked on the CPU just
     // above) when it loads and runs there, else model.onnx
     const gpuStep = gpu && floatStepFile ? await openCuda(floatStepFile).catch(() => undefined) : undefined;
-    const sessions: Sessions = { gpu, gpuStep: gpuStep ?? gpu, cpuThreads, cpuOneThread, cpuShort, cpuStep, decodeStep: quantizedStep ?? cpuStep };
+    const sessions: Sessions = { gpu, gpuStep: gpuStep ?? gpu, cpuThreads, cpuOneThread, cpuShort, cpuStep, decodeStep: quantizedStep ?? cpuStep, decodeStepThreads: quantizedStepThreads };
     const bulkMinTokens = !gpu && longFile ? m.graphCpuLongMinTokens! : opts.gpuMinTokens ?? 32;
     const gpuMaxChunk = m.maxChunk > 0 ? Math.max(m.maxChunk, Math.min(m.maxChunkGpu, opts.gpuMaxChunk || DEFAULT_GPU_RUN_TOKENS)) : 0;
     const runner = new ModelRunner(m, loaded, sessions, quantizedStep, floatStep, bulkMinTokens, cpuFile, note, gpuMaxChunk);
-    if (quantizedStep) runner.warmed.add(quantizedStep);
+    for (const s of [quantizedStep, quantizedStepThreads]) if (s) runner.warmed.add(s);
     return runner;
   }
 
@@ -258,7 +277,7 @@ export class ModelRunner {
    */
   async run(tokens: Int32Array, state: Float32Array, purpose: RunPurpose = 'read'): Promise<RunOutput> {
     if (tokens.length === 0) throw new Error('run: no tokens');
-    const shape: RunShape = { tokens: tokens.length, purpose, bulkMinTokens: this.bulkMinTokens, hasGpu: !!this.gpu };
+    const shape: RunShape = { tokens: tokens.length, purpose, bulkMinTokens: this.bulkMinTokens, hasGpu: !!this.gpu, hasDecodeThreads: !!this.sessions.decodeStepThreads };
     const small = tokens.length < this.bulkMinTokens;
     const [first, second] = sessionChoices(shape).map((role) => this.sessions[role]!);
     const chooser = first !== second ? this.chooserFor(shape) : undefined;
@@ -289,6 +308,7 @@ export class ModelRunner {
     this.stats.ms += ms;
     this.stats.runs++;
     if (session === this.quantizedStep) this.stats.stepRuns++;
+    if (session === this.sessions.decodeStepThreads) { this.stats.stepRuns++; this.stats.stepThreadsRuns++; }
     if (session === this.floatStep) this.stats.floatStepRuns++;
     if (purpose === 'decode') this.stats.decodeRuns++;
     this.stats.tokens += tokens.length;
@@ -310,12 +330,13 @@ export class ModelRunner {
     const key = `${kind} ${size}`;
     let c = this.choosers.get(key);
     if (!c) {
-      // Decoding steps try the GPU rarely: each trial is a whole launch-bound GPU run (model.onnx's
-      // ~6 ms against ~2 on the CPU; the one-token graph's there is not yet measured), and the CPU
-      // session, measured at every step, is dropped within three steps when a load makes it slower
-      // than the GPU's last measured cost; only the GPU getting faster is noticed through trials,
-      // and its single-token cost does not depend on the load.
-      c = new FasterOfTwo(kind === 'decode' ? 64 : 16, 5);
+      // Decoding steps try the GPU rarely: each trial is a whole launch-bound GPU run (5-6 ms
+      // against ~2.5 on the H200 host's CPU), and the CPU session, measured at every step, is
+      // dropped within three steps when a load makes it slower than the GPU's last measured cost;
+      // only the GPU getting faster is noticed through trials, and its single-token cost does not
+      // depend on the load. Between the one-token graph on one thread and on several (close, and
+      // both cheap to try) they look as often as other runs.
+      c = new FasterOfTwo(kind === 'decode' && !shape.hasDecodeThreads ? 64 : 16, 5);
       // a new run length starts from the costs per token of the nearest one measured, so a long
       // run is not tried on a session that is known to be far slower per token
       for (let d = 1; d < 32 && (Number.isNaN(c.cost[0]) || Number.isNaN(c.cost[1])); d++) {

@@ -7,6 +7,7 @@ import * as path from 'path';
 import { FasterOfTwo } from '../../src/engine/fasterOfTwo';
 import { loadModel } from '../../src/engine/modelFolder';
 import { runClass, RunShape, sessionChoices } from '../../src/engine/sessionChoice';
+import { defaultDecodeThreads } from '../../src/engine/modelRunner';
 import { engine, maxRelDiff, ROOT, sampleSource, TINY } from './helpers';
 
 describe('CPU sessions', function () {
@@ -88,6 +89,15 @@ describe('CPU sessions', function () {
     assert.deepStrictEqual(sessionChoices(shape(1, 'read', false)), ['cpuStep', 'cpuStep']);
     assert.deepStrictEqual(sessionChoices(shape(31, 'read', false)), ['cpuShort', 'cpuShort']);
     assert.deepStrictEqual(sessionChoices(shape(32, 'read', false)), ['cpuThreads', 'cpuOneThread']);
+    // on a machine with cores to spare a decoding step's second choice is the step graph on
+    // several threads, beside a GPU too; a document's single tokens and short runs are unchanged
+    const many = (tokens: number, purpose: RunShape['purpose'], hasGpu: boolean): RunShape => ({ ...shape(tokens, purpose, hasGpu), hasDecodeThreads: true });
+    assert.deepStrictEqual(sessionChoices(many(1, 'decode', true)), ['decodeStep', 'decodeStepThreads']);
+    assert.deepStrictEqual(sessionChoices(many(1, 'decode', false)), ['decodeStep', 'decodeStepThreads']);
+    assert.deepStrictEqual(sessionChoices(many(1, 'read', true)), ['cpuStep', 'gpuStep']);
+    assert.deepStrictEqual(sessionChoices(many(5, 'decode', false)), ['cpuShort', 'cpuShort']);
+    assert.strictEqual(defaultDecodeThreads(2), 1, 'no spinning threads on a small machine');
+    assert.strictEqual(defaultDecodeThreads(16), 4);
     // decoding steps and a document's single tokens keep separate speed records (other sessions)
     assert.notDeepStrictEqual(runClass(shape(1, 'decode', true)), runClass(shape(1, 'read', true)));
     assert.deepStrictEqual(runClass(shape(3, 'decode', true)), runClass(shape(3, 'read', true)));
@@ -112,6 +122,32 @@ describe('CPU sessions', function () {
       assert.strictEqual(e.runner.stats.stepRuns - s0.stepRuns, decodes, 'each on the int8 step graph');
     } finally {
       await e.dispose();
+    }
+  });
+
+  it('decodeThreads: decoding steps go to the step graph on one thread and on several, with the same outputs', async function () {
+    const dir = path.join(ROOT, 'models', 'flowformer');
+    if (!fs.existsSync(dir)) this.skip();
+    const one = await loadModel(dir, { provider: 'cpu', threads: 2, decodeThreads: 1 });
+    const two = await loadModel(dir, { provider: 'cpu', threads: 2, decodeThreads: 2 });
+    try {
+      const tokens = Int32Array.from({ length: 80 }, (_, i) => 5 + ((i * 7919) % 16000));
+      let a: Float32Array = new Float32Array(one.manifest.stateSize);
+      let b: Float32Array = new Float32Array(two.manifest.stateSize);
+      for (let i = 0; i < tokens.length; i++) {
+        const x = await one.runner.run(tokens.subarray(i, i + 1), a, 'decode');
+        const y = await two.runner.run(tokens.subarray(i, i + 1), b, 'decode');
+        assert.ok(maxRelDiff(y.logits, x.logits) < 1e-5 && maxRelDiff(y.state, x.state) < 1e-5, `step ${i}`);
+        a = x.state;
+        b = y.state;
+      }
+      assert.strictEqual(one.runner.stats.stepThreadsRuns, 0);
+      assert.strictEqual(two.runner.stats.stepRuns, tokens.length, 'every step on the int8 step graph');
+      const several = two.runner.stats.stepThreadsRuns;
+      assert.ok(several >= 1 && several < tokens.length, `${several} of ${tokens.length} steps on two threads: both sessions tried`);
+    } finally {
+      await one.runner.dispose();
+      await two.runner.dispose();
     }
   });
 
