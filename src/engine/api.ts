@@ -17,8 +17,8 @@ export interface EngineOptions {
   checkpointEvery?: number;
   /** CPU threads for ONNX Runtime (default: all cores). */
   threads?: number;
-  /** Threads of the second session a completion's decoding steps may run on (modelRunner.ts
-   * RunnerOptions.decodeThreads; default: a quarter of the cores, at most 4, on 8 or more). */
+  /** Threads of a second session a completion's decoding steps may run on (modelRunner.ts
+   * RunnerOptions.decodeThreads; default 1: none). */
   decodeThreads?: number;
   /**
    * Most tokens per model run on the GPU (default 16,384; at most the manifest's max_chunk_gpu):

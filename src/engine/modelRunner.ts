@@ -3,7 +3,7 @@
 // been faster for them lately: all threads (a quiet machine) or one (another process holds a
 // core); small ones (decoding) to a one-thread CPU session or the GPU (single tokens there on
 // the float one-token graph), a completion's next token to the quantized one-token graph even
-// beside a GPU, on one thread or, on a machine with cores to spare, several (sessionChoice.ts). A GPU run has a fixed cost of
+// beside a GPU (sessionChoice.ts). A GPU run has a fixed cost of
 // milliseconds, and on a CPU shared with the editor a one-token run is fastest on one thread
 // (a second thread mostly waits for a core). The state lives on the host between runs, so
 // any session can continue from it.
@@ -70,8 +70,10 @@ export interface RunnerOptions {
   /**
    * Threads for a second session of the quantized one-token graph, which a completion's decoding
    * steps may run on instead of the one-thread session when it has been faster (FasterOfTwo).
-   * Its idle threads spin, so it is for machines with cores to spare: default a quarter of the
-   * cores, at most 4, on machines with at least 8; 1: no such session.
+   * Default 1: no such session. Its idle threads spin, so it is only for machines with cores to
+   * spare, and there it has not paid: on an H200 host's 16 cores, 4 and 8 threads decoded at 2.67
+   * and 2.80 ms per step (mean) against 2.28 on one, while the chooser, comparing medians, sent
+   * them 95% of the steps (bench/decodeThreads.js, BENCHMARKS.md session 18).
    */
   decodeThreads?: number;
 }
@@ -96,11 +98,6 @@ export interface RunnerStats {
 /** Every role's session: a role the model has no graph or thread count for shares another's. */
 type Sessions = Record<Exclude<SessionRole, 'gpu' | 'gpuStep' | 'decodeStepThreads'>, InferenceSession> &
   { gpu?: InferenceSession; gpuStep?: InferenceSession; decodeStepThreads?: InferenceSession };
-
-/** RunnerOptions.decodeThreads' default for a machine with `cores` cores. */
-export function defaultDecodeThreads(cores: number): number {
-  return cores >= 8 ? Math.min(4, Math.floor(cores / 4)) : 1;
-}
 
 function sessionOptions(threads: number, providers: string[], spin = false): InferenceSession.SessionOptions {
   return {
@@ -245,7 +242,7 @@ export class ModelRunner {
     const stepFile = opts.cpuGraph !== 'float' && m.graphCpuFile && m.graphCpuStepFile ? m.graphCpuStepFile : undefined;
     if (stepFile) checkFile(stepFile, `the one-token CPU graph that manifest.json names in files.graph_cpu_step (${m.manifestFile})`);
     const quantizedStep = stepFile ? await open(stepFile, 1) : undefined;
-    const decodeThreads = Math.min(threads, opts.decodeThreads ?? defaultDecodeThreads(threads));
+    const decodeThreads = Math.min(threads, opts.decodeThreads ?? 1);
     const quantizedStepThreads = stepFile && decodeThreads > 1 ? await open(stepFile, decodeThreads, true) : undefined;
     for (const s of [quantizedStep, quantizedStepThreads]) {
       // its first runs allocate (beside the H200: 4.7, 4.1, 9.0 ms, then 2.2): at load, not in

@@ -26,7 +26,7 @@ export type SessionRole =
   | 'cpuStep'
   /** One token of a completion: the quantized one-token graph wherever the folder has one. */
   | 'decodeStep'
-  /** The same on several CPU threads (a machine with many cores: RunnerOptions.decodeThreads). */
+  /** The same on several CPU threads (when opened: RunnerOptions.decodeThreads). */
   | 'decodeStepThreads';
 
 export interface RunShape {
@@ -43,8 +43,8 @@ export interface RunShape {
 export function sessionChoices(r: RunShape): [SessionRole, SessionRole] {
   if (r.tokens >= r.bulkMinTokens) return r.hasGpu ? ['gpu', 'cpuThreads'] : ['cpuThreads', 'cpuOneThread'];
   const cpu: SessionRole = r.tokens !== 1 ? 'cpuShort' : r.purpose === 'decode' ? 'decodeStep' : 'cpuStep';
-  // a decoding step's second choice: the same graph on more threads where that is open (on the
-  // H200's host the GPU's one-token run took 5.2 ms against 2.6 on one CPU thread)
+  // a decoding step's second choice: the same graph on more threads when that is open (on an
+  // H200 host the GPU's one-token run took 5.2 ms against 1.5-2.6 on one CPU thread)
   if (cpu === 'decodeStep' && r.hasDecodeThreads) return [cpu, 'decodeStepThreads'];
   return [cpu, r.hasGpu ? (r.tokens === 1 ? 'gpuStep' : 'gpu') : cpu];
 }

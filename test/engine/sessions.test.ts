@@ -7,7 +7,6 @@ import * as path from 'path';
 import { FasterOfTwo } from '../../src/engine/fasterOfTwo';
 import { loadModel } from '../../src/engine/modelFolder';
 import { runClass, RunShape, sessionChoices } from '../../src/engine/sessionChoice';
-import { defaultDecodeThreads } from '../../src/engine/modelRunner';
 import { engine, maxRelDiff, ROOT, sampleSource, TINY } from './helpers';
 
 describe('CPU sessions', function () {
@@ -89,15 +88,14 @@ describe('CPU sessions', function () {
     assert.deepStrictEqual(sessionChoices(shape(1, 'read', false)), ['cpuStep', 'cpuStep']);
     assert.deepStrictEqual(sessionChoices(shape(31, 'read', false)), ['cpuShort', 'cpuShort']);
     assert.deepStrictEqual(sessionChoices(shape(32, 'read', false)), ['cpuThreads', 'cpuOneThread']);
-    // on a machine with cores to spare a decoding step's second choice is the step graph on
-    // several threads, beside a GPU too; a document's single tokens and short runs are unchanged
+    // with the step graph also open on several threads (RunnerOptions.decodeThreads) that is a
+    // decoding step's second choice, beside a GPU too; a document's single tokens and short runs
+    // are unchanged
     const many = (tokens: number, purpose: RunShape['purpose'], hasGpu: boolean): RunShape => ({ ...shape(tokens, purpose, hasGpu), hasDecodeThreads: true });
     assert.deepStrictEqual(sessionChoices(many(1, 'decode', true)), ['decodeStep', 'decodeStepThreads']);
     assert.deepStrictEqual(sessionChoices(many(1, 'decode', false)), ['decodeStep', 'decodeStepThreads']);
     assert.deepStrictEqual(sessionChoices(many(1, 'read', true)), ['cpuStep', 'gpuStep']);
     assert.deepStrictEqual(sessionChoices(many(5, 'decode', false)), ['cpuShort', 'cpuShort']);
-    assert.strictEqual(defaultDecodeThreads(2), 1, 'no spinning threads on a small machine');
-    assert.strictEqual(defaultDecodeThreads(16), 4);
     // decoding steps and a document's single tokens keep separate speed records (other sessions)
     assert.notDeepStrictEqual(runClass(shape(1, 'decode', true)), runClass(shape(1, 'read', true)));
     assert.deepStrictEqual(runClass(shape(3, 'decode', true)), runClass(shape(3, 'read', true)));
