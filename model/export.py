@@ -310,7 +310,7 @@ def write_model_folder(lm, out, name, training, fixture=None, fp16_weights=False
     gather_before_slice(os.path.join(out, "model.onnx"))
     if fp16_weights:
         store_weights_fp16(os.path.join(out, "model.onnx"))
-    step = lm.cfg.arch == "flowformer"
+    step = decode_step.supports(lm.cfg)   # a one-token graph: model-step.onnx (and model-int8-step.onnx)
     if step:
         write_float_step(lm, out, fp16_weights)
     training = dict(training, weights_stored_as="float16" if fp16_weights else "float32")
@@ -360,14 +360,14 @@ def write_float_step(lm, out, fp16_weights):
 def export_cpu_source(lm, path, fp16_weights):
     """The float graph the int8 CPU graphs are quantized from: model.onnx's CPU form (plain
     running sums, grouped Conv; export_switched(gpu=False)), weights stored as in model.onnx. For
-    a Flowformer also its one-token decoding step (export_step) beside it: returns that graph's
-    path, or None."""
+    a Flowformer also its one-token decoding step (export_step; decode_step.supports) beside it:
+    returns that graph's path, or None."""
     if lm.cfg.arch in ("flowformer", "deltanet"):
         export_switched(lm, path, gpu=False)
     else:
         export_onnx(lm, path)
     step = None
-    if lm.cfg.arch == "flowformer":
+    if decode_step.supports(lm.cfg):
         step = path.replace(".onnx", "") + "-step.onnx"
         export_step(lm, step)
     for p in (path, step):
@@ -378,7 +378,9 @@ def export_cpu_source(lm, path, fp16_weights):
 
 def export_step(lm, path):
     """The one-token step (decode_step.py: the recurrence written out, fewer nodes) with every
-    shape fixed (T = 1), so that ONNX Runtime folds the shape arithmetic. Only a Flowformer has it."""
+    shape fixed (T = 1), so that ONNX Runtime folds the shape arithmetic. Only a Flowformer has it
+    (decode_step.supports: not with decaying sums or split heads; those folders have no step graph
+    and the engine reads single tokens with model.onnx)."""
     export_onnx(lm, path, example_len=1, dynamic=False, graph=decode_step.OneTokenStep(graph_model(lm)))
 
 

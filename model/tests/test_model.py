@@ -4,6 +4,7 @@ The naive references below are written independently from ALGORITHMS.md (one tok
 time, plain loops, float64) and share no code with model.py's chunked forms.
 """
 import math
+import os
 import random
 
 import pytest
@@ -369,3 +370,18 @@ def test_local_windows_give_each_window_layer_its_own_width():
     assert Config.from_dict(cfg.to_dict()) == cfg
     with pytest.raises(AssertionError):
         LM(Config.from_dict(dict(cfg.to_dict(), local_windows=(40,))))
+
+
+def test_one_token_step_only_where_supported(tmp_path):
+    """A Flowformer the step module does not cover (decaying sums) still exports its CPU source
+    graph, without a step graph beside it (the engine then reads single tokens with the chunk
+    graph); a covered one gets its step graph."""
+    decayed = Config(arch="flowformer", vocab_size=300, d_model=24, n_layer=2, n_head=2, flow_half_lives=(16.0, 0.0))
+    plain = Config(arch="flowformer", vocab_size=300, d_model=24, n_layer=2, n_head=2)
+    assert not decode_step.supports(decayed) and decode_step.supports(plain)
+    with pytest.raises(AssertionError):
+        decode_step.OneTokenStep(LM(decayed))
+    assert export.export_cpu_source(LM(decayed).eval(), str(tmp_path / "d.onnx"), False) is None
+    assert (tmp_path / "d.onnx").exists() and not (tmp_path / "d-step.onnx").exists()
+    step = export.export_cpu_source(LM(plain).eval(), str(tmp_path / "p.onnx"), False)
+    assert step is not None and os.path.exists(step)
