@@ -59,10 +59,15 @@ def rope_pair_matrix(cos, sin):
 
 class OneTokenStep(nn.Module):
     """(tokens [1], state [N]) -> (logits [V], state_out [N], importance [1], surprisal [1]): the
-    exported function, as export.ChunkGraph for one token. step() takes a batch."""
+    exported function, as export.ChunkGraph for one token. step() takes a batch.
 
-    def __init__(self, lm):
+    scores=False: (logits, state_out) only, the decoding graph (files.graph_cpu_decode) for a
+    completion's steps, whose scores are never kept: the head projects the new hidden row only
+    (no row for the input token's surprisal, no log-softmax)."""
+
+    def __init__(self, lm, scores=True):
         super().__init__()
+        self.scores = scores
         assert supports(lm.cfg), "the one-token step covers Flowformers without decay or split heads"
         self.lm = lm          # the same attribute name as export.ChunkGraph: weights share their names
         # one module per block, without parameters of their own (they use the LM's), so that graph
@@ -81,12 +86,15 @@ class OneTokenStep(nn.Module):
         self.piece_names, self.piece_sizes = names, sizes
 
     def forward(self, tokens, state):
+        if not self.scores:
+            logits, new = self.step(tokens.unsqueeze(0), state.unsqueeze(0))
+            return logits[0], new[0]
         logits, new, importance, surprisal = self.step(tokens.unsqueeze(0), state.unsqueeze(0))
         return logits[0], new[0], importance[0], surprisal[0]
 
     def step(self, tokens, flat):
         """tokens [B, 1], flat [B, N] -> last logits [B, V], new flat state, importance [B, 1],
-        surprisal [B, 1] in bits: LM.score_chunk of one token."""
+        surprisal [B, 1] in bits: LM.score_chunk of one token (scores=False: the first two)."""
         lm = self.lm
         B = tokens.shape[0]
         st = dict(zip(self.piece_names, torch.split(flat, self.piece_sizes, dim=1)))
@@ -99,6 +107,9 @@ class OneTokenStep(nn.Module):
             x = blk(x, st, new, run)
         h = lm.norm(x)                                                    # [B, 1, D]
         new["last_hidden"] = h.reshape(B, -1).float()
+        out = torch.cat([new[n] if new[n].dim() == 2 else new[n].reshape(B, -1) for n in self.piece_names], dim=1)
+        if not self.scores:
+            return lm.logits(h).float()[:, -1], out
         # LM.score_chunk's head, unchanged (quantize.py rewrites its surprisal part by pattern)
         prev = torch.cat([st["last_hidden"].unsqueeze(1).to(h.dtype), h], dim=1)   # [B, 2, D]
         logits = lm.logits(prev).float()
@@ -106,7 +117,6 @@ class OneTokenStep(nn.Module):
         surprisal = -logp.gather(-1, tokens.unsqueeze(-1)).squeeze(-1) / math.log(2.0)
         # the mean over layers of each layer's mean over heads: one mean, the layers have H heads each
         importance = torch.cat(run["scores"], dim=1).reshape(B, -1).mean(-1, keepdim=True)
-        out = torch.cat([new[n] if new[n].dim() == 2 else new[n].reshape(B, -1) for n in self.piece_names], dim=1)
         return logits[:, -1], out, importance, surprisal
 
 

@@ -28,6 +28,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 CONTRACT_PATH = os.path.join(HERE, "..", "models", "contract.json")
 TOKENIZER_PATH = os.path.join(HERE, "assets", "tokenizer.json")
 OPSET = 17
+DECODE_OUTPUTS = ("logits", "state_out")   # files.graph_cpu_decode's outputs (models/contract.json)
 DELTA_MAX_CHUNK = 64   # the delta rule's graph reads one block: its UT transform is C x C
 # Flow-Attention's model.onnx holds two forms behind an If on the chunk length (length_switch.py):
 # up to SHORT_CHUNK tokens the graph form (one unpadded block: a token costs one row, T^2 in the
@@ -162,9 +163,10 @@ def blocked_model(lm):
     return reformed(lm, graph_form=False)
 
 
-def export_onnx(lm, path, example_len=5, dynamic=True, graph=None):
+def export_onnx(lm, path, example_len=5, dynamic=True, graph=None, outputs=None):
     """dynamic: T is a free dimension; else every shape is fixed at example_len. graph: the module
-    to trace, with ChunkGraph's inputs and outputs (default ChunkGraph(lm))."""
+    to trace, with ChunkGraph's inputs and outputs (default ChunkGraph(lm)), or the first of those
+    outputs named in `outputs`."""
     graph = (graph or ChunkGraph(lm)).eval()
     contract = load_contract()
     tokens = torch.randint(5, lm.cfg.vocab_size, (example_len,))
@@ -175,7 +177,7 @@ def export_onnx(lm, path, example_len=5, dynamic=True, graph=None):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(graph, (tokens, state), path, opset_version=OPSET,
-                          input_names=list(contract["inputs"]), output_names=list(contract["outputs"]),
+                          input_names=list(contract["inputs"]), output_names=list(outputs or contract["outputs"]),
                           dynamic_axes={"tokens": {0: "T"}, "importance": {0: "T"}, "surprisal": {0: "T"}} if dynamic else None,
                           do_constant_folding=False, **kwargs)
 
@@ -333,8 +335,8 @@ def write_model_folder(lm, out, name, training, fixture=None, fp16_weights=False
         import quantize
         with tempfile.TemporaryDirectory() as tmp:
             source = os.path.join(tmp, "model-cpu-form.onnx")
-            step = export_cpu_source(lm, source, fp16_weights)
-            quantize.quantize_folder(out, graph=source, step_graph=step)
+            step, decode = export_cpu_source(lm, source, fp16_weights)
+            quantize.quantize_folder(out, graph=source, step_graph=step, decode_graph=decode)
     print(f"{name}: {lm.num_params() / 1e6:.2f}M parameters, state {lm.state_size() * 4 / 1024:.1f} KiB, "
           f"model.onnx {os.path.getsize(os.path.join(out, 'model.onnx')) / 1e6:.2f} MB")
 
@@ -360,20 +362,29 @@ def write_float_step(lm, out, fp16_weights):
 def export_cpu_source(lm, path, fp16_weights):
     """The float graph the int8 CPU graphs are quantized from: model.onnx's CPU form (plain
     running sums, grouped Conv; export_switched(gpu=False)), weights stored as in model.onnx. For
-    a Flowformer also its one-token decoding step (export_step; decode_step.supports) beside it:
-    returns that graph's path, or None."""
+    a Flowformer also its one-token step (export_step; decode_step.supports) and its decoding
+    graph (export_decode) beside it: returns their paths, (None, None) without them."""
     if lm.cfg.arch in ("flowformer", "deltanet"):
         export_switched(lm, path, gpu=False)
     else:
         export_onnx(lm, path)
-    step = None
+    step = decode = None
     if decode_step.supports(lm.cfg):
         step = path.replace(".onnx", "") + "-step.onnx"
         export_step(lm, step)
-    for p in (path, step):
+        decode = path.replace(".onnx", "") + "-decode.onnx"
+        export_decode(lm, decode)
+    for p in (path, step, decode):
         if p and fp16_weights:
             store_weights_fp16(p)
-    return step
+    return step, decode
+
+
+def export_decode(lm, path):
+    """The decoding graph (files.graph_cpu_decode, quantized): export_step without the scores,
+    outputs logits and state_out only (decode_step.OneTokenStep scores=False)."""
+    export_onnx(lm, path, example_len=1, dynamic=False, graph=decode_step.OneTokenStep(graph_model(lm), scores=False),
+                outputs=DECODE_OUTPUTS)
 
 
 def export_step(lm, path):

@@ -590,9 +590,10 @@ def static_absmax_of(manifest):
 
 def quantize_folder(folder, method=DEFAULT_METHOD, out=DEFAULT_OUT, graph=None, block_size=32, accuracy_level=4,
                     min_elements=4096, update_manifest=True, split_tail=True, embed_from_int8=True, fuse=True, log=print,
-                    static_head=True, step_graph=None):
-    """step_graph: a float graph of the one-token decoding step (export.py export_step), quantized
-    too, as files.graph_cpu_step beside the two forms of a length-switched model."""
+                    static_head=True, step_graph=None, decode_graph=None):
+    """step_graph: a float graph of the one-token step (export.py export_step), quantized too, as
+    files.graph_cpu_step beside the two forms of a length-switched model; decode_graph: the same
+    without scores (export.py export_decode), as files.graph_cpu_decode."""
     man_path = os.path.join(folder, "manifest.json")
     manifest = None
     if os.path.exists(man_path):
@@ -609,6 +610,8 @@ def quantize_folder(folder, method=DEFAULT_METHOD, out=DEFAULT_OUT, graph=None, 
     log(f"{src} -> {dst} ({method}{', static head scale' if static_absmax else ''})")
     model = onnx.load(src)
     long_out = None
+    step_out = out.replace(".onnx", "") + "-step.onnx"
+    decode_out = out.replace(".onnx", "") + "-decode.onnx"
     if length_switch.find_switch(model) is not None:
         # Two graph files instead of one If (the If costs ~0.15 ms per run, 6% of a decoded token):
         # the short form for decoding (files.graph_cpu), the long form for reading
@@ -617,11 +620,11 @@ def quantize_folder(folder, method=DEFAULT_METHOD, out=DEFAULT_OUT, graph=None, 
                                              embed_from_int8, fuse, log, static_absmax)
         long_out = out.replace(".onnx", "") + "-long.onnx"
         more = []
-        if step_graph:
-            step_out = out.replace(".onnx", "") + "-step.onnx"
-            qstep = quantize_step(onnx.load(step_graph), method, block_size, accuracy_level, min_elements, split_tail,
-                                  embed_from_int8, fuse)
-            more.append((qstep, os.path.join(folder, step_out)))
+        for source, name in ((step_graph, step_out), (decode_graph, decode_out)):
+            if source:
+                q1 = quantize_step(onnx.load(source), method, block_size, accuracy_level, min_elements, split_tail,
+                                   embed_from_int8, fuse)
+                more.append((q1, os.path.join(folder, name)))
         save_sharing_weights(qm, dst, ql, os.path.join(folder, long_out), more=more)
         sizes = sum(os.path.getsize(os.path.join(folder, f)) for f in (out, out + ".data", long_out)) \
             + sum(os.path.getsize(p) for _, p in more)
@@ -643,10 +646,11 @@ def quantize_folder(folder, method=DEFAULT_METHOD, out=DEFAULT_OUT, graph=None, 
         else:
             files.pop("graph_cpu_long", None)
             files.pop("graph_cpu_long_min_tokens", None)
-        if long_out and step_graph:
-            files["graph_cpu_step"] = step_out
-        else:
-            files.pop("graph_cpu_step", None)
+        for key, source, name in (("graph_cpu_step", step_graph, step_out), ("graph_cpu_decode", decode_graph, decode_out)):
+            if long_out and source:
+                files[key] = name
+            else:
+                files.pop(key, None)
         manifest["quantization"] = quantization_note(method, block_size, accuracy_level, min_elements, len(done),
                                                      static_absmax, step=bool(long_out and step_graph))
         with open(man_path, "w") as f:

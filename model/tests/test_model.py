@@ -372,16 +372,32 @@ def test_local_windows_give_each_window_layer_its_own_width():
         LM(Config.from_dict(dict(cfg.to_dict(), local_windows=(40,))))
 
 
+def test_decoding_graph_is_the_step_without_scores():
+    """OneTokenStep(scores=False), the decoding graph's module: the step's logits and state, and
+    nothing else."""
+    torch.manual_seed(5)
+    lm = LM(Config(arch="flowformer", vocab_size=97, d_model=32, n_layer=3, n_head=4, local_layers=(1,), window=8,
+                   graph_form=True)).eval()
+    full, bare = decode_step.OneTokenStep(lm), decode_step.OneTokenStep(lm, scores=False)
+    a = b = lm.pack_state(lm.init_state(1))[0]
+    with torch.no_grad():
+        for tok in torch.randint(0, 97, (12,)):
+            out_a, out_b = full(tok.reshape(1), a), bare(tok.reshape(1), b)
+            assert len(out_a) == 4 and len(out_b) == 2
+            assert rel_err(out_b[0], out_a[0]) < 1e-6 and rel_err(out_b[1], out_a[1]) < 1e-6
+            a, b = out_a[1], out_b[1]
+
+
 def test_one_token_step_only_where_supported(tmp_path):
     """A Flowformer the step module does not cover (decaying sums) still exports its CPU source
-    graph, without a step graph beside it (the engine then reads single tokens with the chunk
-    graph); a covered one gets its step graph."""
+    graph, without a step or decoding graph beside it (the engine then reads single tokens with
+    the chunk graph); a covered one gets both."""
     decayed = Config(arch="flowformer", vocab_size=300, d_model=24, n_layer=2, n_head=2, flow_half_lives=(16.0, 0.0))
     plain = Config(arch="flowformer", vocab_size=300, d_model=24, n_layer=2, n_head=2)
     assert not decode_step.supports(decayed) and decode_step.supports(plain)
     with pytest.raises(AssertionError):
         decode_step.OneTokenStep(LM(decayed))
-    assert export.export_cpu_source(LM(decayed).eval(), str(tmp_path / "d.onnx"), False) is None
+    assert export.export_cpu_source(LM(decayed).eval(), str(tmp_path / "d.onnx"), False) == (None, None)
     assert (tmp_path / "d.onnx").exists() and not (tmp_path / "d-step.onnx").exists()
-    step = export.export_cpu_source(LM(plain).eval(), str(tmp_path / "p.onnx"), False)
-    assert step is not None and os.path.exists(step)
+    step, decode = export.export_cpu_source(LM(plain).eval(), str(tmp_path / "p.onnx"), False)
+    assert os.path.exists(step) and os.path.exists(decode)

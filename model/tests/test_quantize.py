@@ -316,7 +316,7 @@ def test_shipped_cpu_graphs_are_current(name, tmp_path):
     import export
     lm, _, _ = export.load_folder(folder)
     source = str(tmp_path / "cpu-form.onnx")
-    step = export.export_cpu_source(export.graph_model(lm), source, man["training"].get("weights_stored_as") == "float16")
+    step, decode = export.export_cpu_source(export.graph_model(lm), source, man["training"].get("weights_stored_as") == "float16")
     float_model = onnx.load(source)
     opts = dict(method=man["quantization"]["method"], min_elements=man["quantization"]["min_elements"], log=lambda *_: None)
     long_out = man["files"].get("graph_cpu_long")
@@ -327,10 +327,11 @@ def test_shipped_cpu_graphs_are_current(name, tmp_path):
         assert man["files"]["graph_cpu_long_min_tokens"] == limit + 1
         pairs = [(qs, out), (ql, long_out)]
         assert os.path.exists(os.path.join(folder, out + ".data"))
-        assert (step is None) == ("graph_cpu_step" not in man["files"])
-        if step:
-            pairs.append((qz.quantize_step(onnx.load(step), q["method"], 32, 4, q["min_elements"], True, True, True),
-                           man["files"]["graph_cpu_step"]))
+        for source, key in ((step, "graph_cpu_step"), (decode, "graph_cpu_decode")):
+            assert (source is None) == (key not in man["files"]), key
+            if source:
+                pairs.append((qz.quantize_step(onnx.load(source), q["method"], 32, 4, q["min_elements"], True, True, True),
+                              man["files"][key]))
     else:
         pairs = [(qz.quantize_model(float_model, **opts)[0], out)]
     for qm, file in pairs:

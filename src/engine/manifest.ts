@@ -43,6 +43,11 @@ export interface Manifest {
    */
   graphCpuStepFile?: string;
   /**
+   * graph_cpu_step without the scores (files.graph_cpu_decode, optional; model/export.py
+   * export_decode): outputs logits and state_out only, for a completion's decoding steps.
+   */
+  graphCpuDecodeFile?: string;
+  /**
    * The float graph's one-token form (files.graph_step, optional; model/export.py
    * write_float_step), over the float graph's weight file: beside a GPU (or with the float graph
    * asked for) the CPU reads a document's single tokens with it.
@@ -124,7 +129,7 @@ export function validateManifest(m: Record<string, any>, dir: string, file: stri
   const gc = files.graph_cpu;
   if (gc !== undefined && !isFileName(gc)) fail(`files.graph_cpu must be a file name in the model folder, got ${JSON.stringify(gc)}`);
   // the long and one-token forms share graph_cpu's weight file
-  for (const key of ['graph_cpu_long', 'graph_cpu_step']) {
+  for (const key of ['graph_cpu_long', 'graph_cpu_step', 'graph_cpu_decode']) {
     const v = files[key];
     if (v !== undefined && (!isFileName(v) || gc === undefined)) fail(`files.${key} must be a file name in the model folder, beside files.graph_cpu; got ${JSON.stringify(v)}`);
   }
@@ -132,6 +137,7 @@ export function validateManifest(m: Record<string, any>, dir: string, file: stri
   if (gf !== undefined && !isFileName(gf)) fail(`files.graph_step must be a file name in the model folder, got ${JSON.stringify(gf)}`);
   const gl = files.graph_cpu_long;
   const gs = files.graph_cpu_step;
+  const gd = files.graph_cpu_decode;
   const glMin = files.graph_cpu_long_min_tokens;
   if (gl !== undefined && !(isInt(glMin) && glMin >= 2)) fail(`files.graph_cpu_long_min_tokens must be an integer >= 2 with files.graph_cpu_long, got ${JSON.stringify(glMin)}`);
   return {
@@ -152,6 +158,7 @@ export function validateManifest(m: Record<string, any>, dir: string, file: stri
     graphCpuLongFile: typeof gl === 'string' ? path.join(dir, gl) : undefined,
     graphCpuLongMinTokens: typeof gl === 'string' ? glMin : undefined,
     graphCpuStepFile: typeof gs === 'string' ? path.join(dir, gs) : undefined,
+    graphCpuDecodeFile: typeof gd === 'string' ? path.join(dir, gd) : undefined,
     graphStepFile: typeof gf === 'string' ? path.join(dir, gf) : undefined,
     tokenizerFile: path.join(dir, typeof files.tokenizer === 'string' ? files.tokenizer : FILES.tokenizer),
     manifestFile: file,

@@ -38,6 +38,7 @@ export interface RunOutput {
   /** Next-token logits after the last token. */
   logits: Float32Array;
   state: Float32Array;
+  /** Per token (NaN from the decoding graph, files.graph_cpu_decode, which has no scores). */
   importance: Float32Array;
   /** Bits, per token. */
   surprisal: Float32Array;
@@ -59,7 +60,7 @@ export interface RunnerOptions {
    * the float graph; 'float' always the float graph (parity with PyTorch, comparisons). With
    * CUDA, the CPU sessions that read documents run the float graph, so runs routed to either
    * give the same numbers; a completion's decoding steps (purpose 'decode') run on the quantized
-   * one-token graph (files.graph_cpu_step) unless this is 'float'.
+   * one-token graph (files.graph_cpu_decode, else graph_cpu_step) unless this is 'float'.
    */
   cpuGraph?: 'auto' | 'float';
   /**
@@ -85,8 +86,11 @@ export interface RunnerStats {
   bulkRuns: [number, number];
   /** Short runs (decoding) on one CPU thread and on the GPU (counted only when there is one). */
   smallRuns: [number, number];
-  /** Single-token runs on the quantized one-token graph (files.graph_cpu_step), on any thread count. */
+  /** Single-token runs on a quantized one-token graph (files.graph_cpu_step or, for decoding
+   * steps, graph_cpu_decode), on any thread count. */
   stepRuns: number;
+  /** Of those, the runs on the decoding graph (files.graph_cpu_decode: no scores). */
+  decodeGraphRuns: number;
   /** Of those, the runs on its several-thread session (RunnerOptions.decodeThreads). */
   stepThreadsRuns: number;
   /** Single-token runs on the float one-token graph (files.graph_step). */
@@ -121,10 +125,13 @@ function checkFile(file: string, what: string): void {
   if (size < 64) throw new ModelFolderError(file, `only ${size} bytes: the file is truncated or empty`);
 }
 
-function checkGraph(session: InferenceSession, m: Manifest, file: string): void {
+/** A decoding graph's outputs (files.graph_cpu_decode): no scores. */
+const DECODE_OUTPUTS = ['logits', 'state_out'];
+
+function checkGraph(session: InferenceSession, m: Manifest, file: string, outputs: readonly string[] = Object.keys(CONTRACT_OUTPUTS)): void {
   const fail = (p: string): never => { throw new ModelFolderError(file, `${p} (manifest: ${m.manifestFile})`); };
   for (const n of Object.keys(CONTRACT_INPUTS)) if (!session.inputNames.includes(n)) fail(`the graph has no input "${n}"; its inputs are [${session.inputNames.join(', ')}]`);
-  for (const n of Object.keys(CONTRACT_OUTPUTS)) if (!session.outputNames.includes(n)) fail(`the graph has no output "${n}"; its outputs are [${session.outputNames.join(', ')}]`);
+  for (const n of outputs) if (!session.outputNames.includes(n)) fail(`the graph has no output "${n}"; its outputs are [${session.outputNames.join(', ')}]`);
   const meta = (list: readonly InferenceSession.ValueMetadata[] | undefined, name: string) =>
     list?.find((x) => x.name === name) as { shape?: readonly (number | string)[]; type?: string } | undefined;
   const dim0 = (md: { shape?: readonly (number | string)[] } | undefined) => (md?.shape && typeof md.shape[0] === 'number' ? (md.shape[0] as number) : undefined);
@@ -139,7 +146,7 @@ function checkGraph(session: InferenceSession, m: Manifest, file: string): void 
 }
 
 export class ModelRunner {
-  readonly stats: RunnerStats = { runs: 0, tokens: 0, ms: 0, bulkRuns: [0, 0], smallRuns: [0, 0], stepRuns: 0, stepThreadsRuns: 0, floatStepRuns: 0, decodeRuns: 0 };
+  readonly stats: RunnerStats = { runs: 0, tokens: 0, ms: 0, bulkRuns: [0, 0], smallRuns: [0, 0], stepRuns: 0, decodeGraphRuns: 0, stepThreadsRuns: 0, floatStepRuns: 0, decodeRuns: 0 };
   /**
    * Which of a run's two sessions (sessionChoices) is faster: one chooser per runClass.
    */
@@ -158,6 +165,8 @@ export class ModelRunner {
     private readonly sessions: Sessions,
     /** The quantized one-token graph's session, when one is open (stats.stepRuns). */
     private readonly quantizedStep: InferenceSession | undefined,
+    /** The decoding graph's session (files.graph_cpu_decode), when one is open (stats.decodeGraphRuns). */
+    private readonly quantizedDecode: InferenceSession | undefined,
     /** The float one-token graph's session, when one is open (stats.floatStepRuns). */
     private readonly floatStep: InferenceSession | undefined,
     /** Runs of at least this many tokens are bulk runs. */
@@ -220,11 +229,11 @@ export class ModelRunner {
     if (longFile) checkFile(longFile, `the long-chunk CPU graph that manifest.json names in files.graph_cpu_long (${m.manifestFile})`);
     const bulkFile = longFile ?? cpuFile;
     const made: InferenceSession[] = [];
-    const open = async (file: string, n: number, spin = false) => {
+    const open = async (file: string, n: number, spin = false, outputs?: readonly string[]) => {
       try {
         const s = await loaded.ort.InferenceSession.create(file, sessionOptions(n, ['cpu'], spin));
         made.push(s);
-        checkGraph(s, m, file);
+        checkGraph(s, m, file, outputs);
         return s;
       } catch (e) {
         for (const s of made) await s.release();
@@ -242,9 +251,14 @@ export class ModelRunner {
     const stepFile = opts.cpuGraph !== 'float' && m.graphCpuFile && m.graphCpuStepFile ? m.graphCpuStepFile : undefined;
     if (stepFile) checkFile(stepFile, `the one-token CPU graph that manifest.json names in files.graph_cpu_step (${m.manifestFile})`);
     const quantizedStep = stepFile ? await open(stepFile, 1) : undefined;
+    // a completion's steps: the same graph without scores where the folder has it (the head
+    // projects one row, no log-softmax: 1.09x per token on one thread)
+    const decodeFile = stepFile && m.graphCpuDecodeFile ? m.graphCpuDecodeFile : undefined;
+    if (decodeFile) checkFile(decodeFile, `the decoding graph that manifest.json names in files.graph_cpu_decode (${m.manifestFile})`);
+    const quantizedDecode = decodeFile ? await open(decodeFile, 1, false, DECODE_OUTPUTS) : undefined;
     const decodeThreads = Math.min(threads, opts.decodeThreads ?? 1);
-    const quantizedStepThreads = stepFile && decodeThreads > 1 ? await open(stepFile, decodeThreads, true) : undefined;
-    for (const s of [quantizedStep, quantizedStepThreads]) {
+    const quantizedStepThreads = stepFile && decodeThreads > 1 ? await open(decodeFile ?? stepFile, decodeThreads, true, decodeFile ? DECODE_OUTPUTS : undefined) : undefined;
+    for (const s of [quantizedStep, quantizedDecode, quantizedStepThreads]) {
       // its first runs allocate (beside the H200: 4.7, 4.1, 9.0 ms, then 2.2): at load, not in
       // the user's first completion
       for (let i = 0; s && i < 3; i++) await s.run(feeds(loaded, new Int32Array([m.special.fim_prefix]), new Float32Array(m.stateSize)));
@@ -258,11 +272,11 @@ export class ModelRunner {
     // single tokens on the GPU: the float one-token graph (opened and checked on the CPU just
     // above) when it loads and runs there, else model.onnx
     const gpuStep = gpu && floatStepFile ? await openCuda(floatStepFile).catch(() => undefined) : undefined;
-    const sessions: Sessions = { gpu, gpuStep: gpuStep ?? gpu, cpuThreads, cpuOneThread, cpuShort, cpuStep, decodeStep: quantizedStep ?? cpuStep, decodeStepThreads: quantizedStepThreads };
+    const sessions: Sessions = { gpu, gpuStep: gpuStep ?? gpu, cpuThreads, cpuOneThread, cpuShort, cpuStep, decodeStep: quantizedDecode ?? quantizedStep ?? cpuStep, decodeStepThreads: quantizedStepThreads };
     const bulkMinTokens = !gpu && longFile ? m.graphCpuLongMinTokens! : opts.gpuMinTokens ?? 32;
     const gpuMaxChunk = m.maxChunk > 0 ? Math.max(m.maxChunk, Math.min(m.maxChunkGpu, opts.gpuMaxChunk || DEFAULT_GPU_RUN_TOKENS)) : 0;
-    const runner = new ModelRunner(m, loaded, sessions, quantizedStep, floatStep, bulkMinTokens, cpuFile, note, gpuMaxChunk);
-    for (const s of [quantizedStep, quantizedStepThreads]) if (s) runner.warmed.add(s);
+    const runner = new ModelRunner(m, loaded, sessions, quantizedStep, quantizedDecode, floatStep, bulkMinTokens, cpuFile, note, gpuMaxChunk);
+    for (const s of [quantizedStep, quantizedDecode, quantizedStepThreads]) if (s) runner.warmed.add(s);
     return runner;
   }
 
@@ -305,6 +319,7 @@ export class ModelRunner {
     this.stats.ms += ms;
     this.stats.runs++;
     if (session === this.quantizedStep) this.stats.stepRuns++;
+    if (session === this.quantizedDecode) { this.stats.stepRuns++; this.stats.decodeGraphRuns++; }
     if (session === this.sessions.decodeStepThreads) { this.stats.stepRuns++; this.stats.stepThreadsRuns++; }
     if (session === this.floatStep) this.stats.floatStepRuns++;
     if (purpose === 'decode') this.stats.decodeRuns++;
@@ -314,11 +329,13 @@ export class ModelRunner {
 
   private async runOn(session: InferenceSession, tokens: Int32Array, state: Float32Array): Promise<RunOutput> {
     const r = await session.run(feeds(this.loaded, tokens, state));
+    // the decoding graph (files.graph_cpu_decode) has no scores: NaN, as nobody reads them
+    const none = () => new Float32Array(tokens.length).fill(NaN);
     return {
       logits: r.logits.data as Float32Array,
       state: r.state_out.data as Float32Array,
-      importance: r.importance.data as Float32Array,
-      surprisal: r.surprisal.data as Float32Array,
+      importance: r.importance ? (r.importance.data as Float32Array) : none(),
+      surprisal: r.surprisal ? (r.surprisal.data as Float32Array) : none(),
     };
   }
 

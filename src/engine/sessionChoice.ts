@@ -24,7 +24,8 @@ export type SessionRole =
   /** One token of a document: the CPU graph's one-token form (beside a GPU the float graph's:
    * files.graph_step, else model.onnx itself). */
   | 'cpuStep'
-  /** One token of a completion: the quantized one-token graph wherever the folder has one. */
+  /** One token of a completion: the quantized one-token graph wherever the folder has one (its
+   * form without scores, files.graph_cpu_decode, where it has that). */
   | 'decodeStep'
   /** The same on several CPU threads (when opened: RunnerOptions.decodeThreads). */
   | 'decodeStepThreads';

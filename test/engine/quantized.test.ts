@@ -182,6 +182,57 @@ describe('CPU graph (weight-quantized)', function () {
     });
   }
 
+  for (const dir of SHIPPED.filter((d) => loadManifest(d).graphCpuDecodeFile)) {
+    it(`${path.basename(dir)}: a completion's decoding steps run on the decoding graph (files.graph_cpu_decode): the step graph's state, logits as near the float graph's, no scores`, async () => {
+      const m = await loadModel(dir, { provider: 'cpu', threads: 2 });
+      const ort = require(path.join(ROOT, 'node_modules', 'onnxruntime-node'));
+      const open = (file: string) => ort.InferenceSession.create(file, { executionProviders: ['cpu'], intraOpNumThreads: 1 });
+      const step = await open(m.manifest.graphCpuStepFile!);
+      const float = await open(m.manifest.graphFile);
+      try {
+        const ids = Int32Array.from([m.manifest.special.fim_prefix, ...m.tokenizer.encodeText(SAMPLE.slice(0, 4000))]).slice(0, 300);
+        let a = (await m.runner.run(ids.subarray(0, 100), new Float32Array(m.manifest.stateSize))).state;
+        const s0 = { ...m.runner.stats };
+        const argmax = (x: ArrayLike<number>) => { let k = 0; for (let j = 1; j < x.length; j++) if (x[j] > x[k]) k = j; return k; };
+        const feeds = (i: number, st: Float32Array) => ({ tokens: new ort.Tensor('int64', BigInt64Array.from([BigInt(ids[i])]), [1]), state: new ort.Tensor('float32', st, [m.manifest.stateSize]) });
+        const off = { decode: 0, step: 0 }, sameTop = { decode: 0, step: 0 };
+        for (let i = 100; i < ids.length; i++) {
+          const d = await m.runner.run(ids.subarray(i, i + 1), a, 'decode');
+          assert.ok(Number.isNaN(d.surprisal[0]) && Number.isNaN(d.importance[0]), 'no scores from the decoding graph');
+          // the step graph and the float graph from the same state
+          const r = await step.run(feeds(i, a));
+          const f = (await float.run(feeds(i, a))).logits.data as Float32Array;
+          // everything before the head is the step graph: the same state
+          assert.ok(maxRelDiff(d.state, r.state_out.data) < 1e-6, `state at token ${i}: ${maxRelDiff(d.state, r.state_out.data)}`);
+          // the head's int8 activation codes come from the new row alone (the step graph's from
+          // two rows, the state's last hidden row too): as near the float graph's logits or nearer
+          off.decode += maxRelDiff(d.logits, f);
+          off.step += maxRelDiff(r.logits.data, f);
+          if (argmax(d.logits) === argmax(f)) sameTop.decode++;
+          if (argmax(r.logits.data) === argmax(f)) sameTop.step++;
+          a = d.state;
+        }
+        const n = ids.length - 100;
+        assert.strictEqual(m.runner.stats.decodeGraphRuns - s0.decodeGraphRuns, n, 'every decoding step on the decoding graph');
+        const what = JSON.stringify({ off, sameTop, n });
+        assert.ok(off.decode <= off.step * 1.05 && sameTop.decode >= sameTop.step - 0.01 * n && sameTop.decode >= 0.95 * n, `logits near the float graph's: ${what}`);
+        // a document's single tokens still get their scores (the step graph)
+        const read = await m.runner.run(ids.subarray(5, 6), a);
+        assert.ok(Number.isFinite(read.surprisal[0]) && Number.isFinite(read.importance[0]));
+        // a folder whose manifest names the decoding graph without it is named as broken
+        const c = copyModel(dir);
+        fs.rmSync(path.join(c, 'model-int8-decode.onnx'));
+        const err = await loadError(c);
+        assert.ok(err instanceof ModelFolderError && err.message.startsWith(path.join(c, 'model-int8-decode.onnx') + ': missing'), err.message);
+        assert.match(err.message, /files\.graph_cpu_decode/);
+      } finally {
+        await step.release();
+        await float.release();
+        await m.runner.dispose();
+      }
+    });
+  }
+
   describe('tiny models, quantized by model/quantize.py', function () {
     before(function () {
       if (!hasPythonOnnx()) this.skip();   // CI installs python3-onnx (test/run-all.sh)
