@@ -44,9 +44,11 @@ export interface RunShape {
 export function sessionChoices(r: RunShape): [SessionRole, SessionRole] {
   if (r.tokens >= r.bulkMinTokens) return r.hasGpu ? ['gpu', 'cpuThreads'] : ['cpuThreads', 'cpuOneThread'];
   const cpu: SessionRole = r.tokens !== 1 ? 'cpuShort' : r.purpose === 'decode' ? 'decodeStep' : 'cpuStep';
-  // a decoding step's second choice: the same graph on more threads when that is open (on an
-  // H200 host the GPU's one-token run took 5.2 ms against 1.5-2.6 on one CPU thread)
-  if (cpu === 'decodeStep' && r.hasDecodeThreads) return [cpu, 'decodeStepThreads'];
+  // a decoding step never goes to the GPU: its one-token run took 3.5-5.2 ms on the H200 against
+  // 1.4-2.6 on one CPU thread, and with the GPU as a second choice one slow first CPU step (a GC
+  // pause after a long read) sent 561 of 563 steps there (BENCHMARKS.md, session 18); the
+  // second choice is the same graph on more threads when that is open
+  if (cpu === 'decodeStep') return [cpu, r.hasDecodeThreads ? 'decodeStepThreads' : cpu];
   return [cpu, r.hasGpu ? (r.tokens === 1 ? 'gpuStep' : 'gpu') : cpu];
 }
 
