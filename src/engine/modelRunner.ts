@@ -344,13 +344,9 @@ export class ModelRunner {
     const key = `${kind} ${size}`;
     let c = this.choosers.get(key);
     if (!c) {
-      // Decoding steps try the GPU rarely: each trial is a whole launch-bound GPU run (5-6 ms
-      // against ~2.5 on the H200 host's CPU), and the CPU session, measured at every step, is
-      // dropped within three steps when a load makes it slower than the GPU's last measured cost;
-      // only the GPU getting faster is noticed through trials, and its single-token cost does not
-      // depend on the load. Between the one-token graph on one thread and on several (close, and
-      // both cheap to try) they look as often as other runs.
-      c = new FasterOfTwo(kind === 'decode' && !shape.hasDecodeThreads ? 64 : 16, 5);
+      // Decoding steps only have a choice with the one-token graph also open on several threads
+      // (sessionChoice.ts): close, and both cheap to try, so they look as often as other runs.
+      c = new FasterOfTwo(16, 5);
       // a new run length starts from the costs per token of the nearest one measured, so a long
       // run is not tried on a session that is known to be far slower per token
       for (let d = 1; d < 32 && (Number.isNaN(c.cost[0]) || Number.isNaN(c.cost[1])); d++) {
