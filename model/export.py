@@ -28,7 +28,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 CONTRACT_PATH = os.path.join(HERE, "..", "models", "contract.json")
 TOKENIZER_PATH = os.path.join(HERE, "assets", "tokenizer.json")
 OPSET = 17
-DECODE_OUTPUTS = ("logits", "state_out")   # files.graph_cpu_decode's outputs (models/contract.json)
 DELTA_MAX_CHUNK = 64   # the delta rule's graph reads one block: its UT transform is C x C
 # Flow-Attention's model.onnx holds two forms behind an If on the chunk length (length_switch.py):
 # up to SHORT_CHUNK tokens the graph form (one unpadded block: a token costs one row, T^2 in the
@@ -384,7 +383,7 @@ def export_decode(lm, path):
     """The decoding graph (files.graph_cpu_decode, quantized): export_step without the scores,
     outputs logits and state_out only (decode_step.OneTokenStep scores=False)."""
     export_onnx(lm, path, example_len=1, dynamic=False, graph=decode_step.OneTokenStep(graph_model(lm), scores=False),
-                outputs=DECODE_OUTPUTS)
+                outputs=load_contract()["decode_outputs"])
 
 
 def export_step(lm, path):

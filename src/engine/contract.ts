@@ -15,6 +15,9 @@ export const CONTRACT_OUTPUTS = {
   surprisal: { dtype: 'float32', shape: ['T'] },
 } as const;
 
+/** The outputs of a decoding graph (manifest files.graph_cpu_decode): the contract's without the scores. */
+export const CONTRACT_DECODE_OUTPUTS = ['logits', 'state_out'] as const;
+
 export const SPECIAL_TOKEN_ROLES = ['end_of_text', 'fim_prefix', 'fim_suffix', 'fim_middle', 'pad'] as const;
 export type SpecialRole = (typeof SPECIAL_TOKEN_ROLES)[number];
 

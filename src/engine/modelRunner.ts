@@ -11,7 +11,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import type { InferenceSession } from 'onnxruntime-node';
 import type { ProviderChoice } from './api';
-import { CONTRACT_INPUTS, CONTRACT_OUTPUTS } from './contract';
+import { CONTRACT_DECODE_OUTPUTS, CONTRACT_INPUTS, CONTRACT_OUTPUTS } from './contract';
 import type { Manifest } from './manifest';
 import { ModelFolderError } from './manifest';
 import { FasterOfTwo } from './fasterOfTwo';
@@ -124,9 +124,6 @@ function checkFile(file: string, what: string): void {
   const size = fs.statSync(file).size;
   if (size < 64) throw new ModelFolderError(file, `only ${size} bytes: the file is truncated or empty`);
 }
-
-/** A decoding graph's outputs (files.graph_cpu_decode): no scores. */
-const DECODE_OUTPUTS = ['logits', 'state_out'];
 
 function checkGraph(session: InferenceSession, m: Manifest, file: string, outputs: readonly string[] = Object.keys(CONTRACT_OUTPUTS)): void {
   const fail = (p: string): never => { throw new ModelFolderError(file, `${p} (manifest: ${m.manifestFile})`); };
@@ -255,9 +252,9 @@ export class ModelRunner {
     // projects one row, no log-softmax: 1.09x per token on one thread)
     const decodeFile = stepFile && m.graphCpuDecodeFile ? m.graphCpuDecodeFile : undefined;
     if (decodeFile) checkFile(decodeFile, `the decoding graph that manifest.json names in files.graph_cpu_decode (${m.manifestFile})`);
-    const quantizedDecode = decodeFile ? await open(decodeFile, 1, false, DECODE_OUTPUTS) : undefined;
+    const quantizedDecode = decodeFile ? await open(decodeFile, 1, false, CONTRACT_DECODE_OUTPUTS) : undefined;
     const decodeThreads = Math.min(threads, opts.decodeThreads ?? 1);
-    const quantizedStepThreads = stepFile && decodeThreads > 1 ? await open(decodeFile ?? stepFile, decodeThreads, true, decodeFile ? DECODE_OUTPUTS : undefined) : undefined;
+    const quantizedStepThreads = stepFile && decodeThreads > 1 ? await open(decodeFile ?? stepFile, decodeThreads, true, decodeFile ? CONTRACT_DECODE_OUTPUTS : undefined) : undefined;
     for (const s of [quantizedStep, quantizedDecode, quantizedStepThreads]) {
       // its first runs allocate (beside the H200: 4.7, 4.1, 9.0 ms, then 2.2): at load, not in
       // the user's first completion

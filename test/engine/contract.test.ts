@@ -1,7 +1,7 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { CONTRACT_INPUTS, CONTRACT_OUTPUTS, SCHEMA_VERSION, SPECIAL_TOKEN_TEXT, STATE_TENSOR_FIELDS } from '../../src/engine/contract';
+import { CONTRACT_DECODE_OUTPUTS, CONTRACT_INPUTS, CONTRACT_OUTPUTS, SCHEMA_VERSION, SPECIAL_TOKEN_TEXT, STATE_TENSOR_FIELDS } from '../../src/engine/contract';
 import { loadManifest, validateManifest } from '../../src/engine/manifest';
 import { ROOT, TINY } from './helpers';
 
@@ -18,6 +18,7 @@ describe('model contract', () => {
       assert.deepStrictEqual({ dtype: spec.dtype, shape: spec.shape }, (CONTRACT_OUTPUTS as any)[n], n);
     }
     assert.deepStrictEqual(Object.keys(CONTRACT_OUTPUTS), Object.keys(contract.outputs));
+    assert.deepStrictEqual([...CONTRACT_DECODE_OUTPUTS], contract.decode_outputs);
     assert.deepStrictEqual(SPECIAL_TOKEN_TEXT, contract.special_tokens);
     assert.deepStrictEqual([...STATE_TENSOR_FIELDS], contract.state_tensor_fields);
   });
