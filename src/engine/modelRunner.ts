@@ -255,10 +255,11 @@ export class ModelRunner {
     const quantizedDecode = decodeFile ? await open(decodeFile, 1, false, CONTRACT_DECODE_OUTPUTS) : undefined;
     const decodeThreads = Math.min(threads, opts.decodeThreads ?? 1);
     const quantizedStepThreads = stepFile && decodeThreads > 1 ? await open(decodeFile ?? stepFile, decodeThreads, true, decodeFile ? CONTRACT_DECODE_OUTPUTS : undefined) : undefined;
-    for (const s of [quantizedStep, quantizedDecode, quantizedStepThreads]) {
-      // its first runs allocate (beside the H200: 4.7, 4.1, 9.0 ms, then 2.2): at load, not in
-      // the user's first completion
-      for (let i = 0; s && i < 3; i++) await s.run(feeds(loaded, new Int32Array([m.special.fim_prefix]), new Float32Array(m.stateSize)));
+    // the one-token sessions' first runs allocate (beside the H200: 4.7, 4.1, 9.0 ms, then 2.2):
+    // at load, not in the user's first completion
+    const warmAtLoad = [quantizedStep, quantizedDecode, quantizedStepThreads].filter((s): s is InferenceSession => !!s);
+    for (const s of warmAtLoad) {
+      for (let i = 0; i < 3; i++) await s.run(feeds(loaded, new Int32Array([m.special.fim_prefix]), new Float32Array(m.stateSize)));
     }
     // a document's single tokens: the int8 step graph on a CPU-only run, else the float one
     // (the float graph's numbers, 1.5x its graph form at T = 1)
@@ -273,7 +274,7 @@ export class ModelRunner {
     const bulkMinTokens = !gpu && longFile ? m.graphCpuLongMinTokens! : opts.gpuMinTokens ?? 32;
     const gpuMaxChunk = m.maxChunk > 0 ? Math.max(m.maxChunk, Math.min(m.maxChunkGpu, opts.gpuMaxChunk || DEFAULT_GPU_RUN_TOKENS)) : 0;
     const runner = new ModelRunner(m, loaded, sessions, quantizedStep, quantizedDecode, floatStep, bulkMinTokens, cpuFile, note, gpuMaxChunk);
-    for (const s of [quantizedStep, quantizedDecode, quantizedStepThreads]) if (s) runner.warmed.add(s);
+    for (const s of warmAtLoad) runner.warmed.add(s);
     return runner;
   }
 
