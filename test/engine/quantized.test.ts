@@ -43,6 +43,15 @@ function quantizedCopy(dir: string): string {
   return d;
 }
 
+/** A copy of `dir` without `file`, which its manifest names in files.`key`, fails to load naming both. */
+async function assertMissingNamed(dir: string, file: string, key: string): Promise<void> {
+  const c = copyModel(dir);
+  fs.rmSync(path.join(c, file));
+  const err = await loadError(c);
+  assert.ok(err instanceof ModelFolderError && err.message.startsWith(path.join(c, file) + ': missing'), err.message);
+  assert.match(err.message, new RegExp(`files\\.${key}`));
+}
+
 async function loadError(dir: string): Promise<Error> {
   try {
     const e = await Engine.create({ modelDir: dir, provider: 'cpu', backgroundReading: false });
@@ -170,11 +179,7 @@ describe('CPU graph (weight-quantized)', function () {
         assert.ok(sameTop.step >= 0.9 * n && sameTop.step >= sameTop.short - 0.03 * n, `greedy tokens: ${what}`);
         assert.ok(relL2(st.step, st.float) < 0.02, `state drift after ${n} tokens: ${relL2(st.step, st.float)}`);
         // a folder whose manifest names the step graph without it is named as broken
-        const c = copyModel(dir);
-        fs.rmSync(path.join(c, 'model-int8-step.onnx'));
-        const err = await loadError(c);
-        assert.ok(err instanceof ModelFolderError && err.message.startsWith(path.join(c, 'model-int8-step.onnx') + ': missing'), err.message);
-        assert.match(err.message, /files\.graph_cpu_step/);
+        await assertMissingNamed(dir, 'model-int8-step.onnx', 'graph_cpu_step');
       } finally {
         for (const s of Object.values(others)) await (s as any).release();
         await m.runner.dispose();
@@ -220,11 +225,7 @@ describe('CPU graph (weight-quantized)', function () {
         const read = await m.runner.run(ids.subarray(5, 6), a);
         assert.ok(Number.isFinite(read.surprisal[0]) && Number.isFinite(read.importance[0]));
         // a folder whose manifest names the decoding graph without it is named as broken
-        const c = copyModel(dir);
-        fs.rmSync(path.join(c, 'model-int8-decode.onnx'));
-        const err = await loadError(c);
-        assert.ok(err instanceof ModelFolderError && err.message.startsWith(path.join(c, 'model-int8-decode.onnx') + ': missing'), err.message);
-        assert.match(err.message, /files\.graph_cpu_decode/);
+        await assertMissingNamed(dir, 'model-int8-decode.onnx', 'graph_cpu_decode');
       } finally {
         await step.release();
         await float.release();
