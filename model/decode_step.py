@@ -165,7 +165,7 @@ class FlowStep(nn.Module):
 
     def __init__(self, m, layer):
         super().__init__()
-        _refer(self, m=m, qkv=m.qkv, out=m.out)
+        _refer(self, m=m, qkv=m.qkv, out=m.out, gate=m.gate)
         self.conv = ConvStep(m.conv, f"{layer}.conv") if m.conv is not None else None
         self.layer = layer
 
@@ -193,7 +193,10 @@ class FlowStep(nn.Module):
         new[f"{layer}.sums"] = torch.cat([cums, flows], dim=1)
         new[f"{layer}.e"], new[f"{layer}.s"] = e, s
         run["scores"].append(comp)
-        return self.out(y.reshape(B, 1, H * d).type_as(h))
+        y = y.reshape(B, 1, H * d).type_as(h)
+        if self.gate is not None:
+            y = y * F.silu(self.gate(h))
+        return self.out(y)
 
 
 class WindowStep(nn.Module):

@@ -40,6 +40,8 @@ class Config:
     flow_clamp: float = 5.0           # c in src = clamp(..., -c, c)
     flow_half_lives: tuple = ()       # per head: every running sum of Flow-Attention decays with this
                                       # half-life in tokens (0: no decay, the whole file); () none
+    flow_gate: bool = False           # Flow-Attention's output times silu(W_g x), per channel: lets a
+                                      # block pass or drop what its normalised running sums return
     delta_feature: str = "silu_l2"    # deltanet: silu_l2 (modern) | dpfp (seed)
     dpfp_nu: int = 1
     rope_base: float = 10000.0
@@ -221,6 +223,7 @@ class FlowAttention(nn.Module):
         self.qkv = nn.Linear(D, 3 * I, bias=False)
         self.conv = ShortConv(3 * I, cfg.conv_size) if cfg.conv_size > 1 else None
         self.out = nn.Linear(I, D, bias=False)
+        self.gate = nn.Linear(D, I, bias=False) if cfg.flow_gate else None
         lg = None
         if cfg.flow_half_lives:
             assert len(cfg.flow_half_lives) == H, "one half-life per head"
@@ -256,7 +259,10 @@ class FlowAttention(nn.Module):
                 y, scores, flow = decayed_flow_attention(q, k, v, st, self.log_gamma, cfg.flow_clamp, block)
             y = y.transpose(1, 2).reshape(B, T, cfg.inner)
         new.update(flow)
-        return self.out(y.type_as(x)), new, scores
+        y = y.type_as(x)
+        if self.gate is not None:
+            y = y * F.silu(self.gate(x))
+        return self.out(y), new, scores
 
 
 def exact_sigmoid(x):

@@ -209,13 +209,16 @@ CONFIGS = [
            local_kv_heads=1),
     Config(arch="flowformer", vocab_size=97, d_model=32, n_layer=3, n_head=4, block_size=8, local_layers=(0, 2),
            local_windows=(16, 8), local_kv_heads=1),
+    Config(arch="flowformer", vocab_size=97, d_model=32, n_layer=3, n_head=4, block_size=8, local_layers=(1,), window=8,
+           local_kv_heads=1, flow_gate=True),
 ]
 
 
 @pytest.mark.parametrize("extra", [{}, {"flow_half_lives": (4.0, 0.0, 16.0, 0.0)}, {"local_heads": 2, "flow_half_lives": (4.0, 0.0)},
                                    {"local_kv_heads": 1, "window": 16},
-                                   {"local_kv_heads": 1, "local_layers": (0, 1), "local_windows": (24, 8)}],
-                         ids=["plain", "decayed", "split-heads", "shared-kv", "two-windows"])
+                                   {"local_kv_heads": 1, "local_layers": (0, 1), "local_windows": (24, 8)},
+                                   {"flow_gate": True}],
+                         ids=["plain", "decayed", "split-heads", "shared-kv", "two-windows", "gated"])
 def test_inference_graph_form_equals_training_form(extra):
     """graph_form (the exported graph: one unpadded block, direct local attention) computes
     what the blocked training form computes, chunk by chunk with the state carried."""
@@ -246,7 +249,7 @@ def run_in_pieces(lm, tokens, cuts):
     return outs, state
 
 
-@pytest.mark.parametrize("cfg", CONFIGS, ids=lambda c: f"{c.arch}-{c.delta_feature}-local{list(c.local_layers)}-decay{list(c.flow_half_lives)}-lh{c.local_heads}-kv{c.local_kv_heads}-w{list(c.local_windows) or c.window}")
+@pytest.mark.parametrize("cfg", CONFIGS, ids=lambda c: f"{c.arch}-{c.delta_feature}-local{list(c.local_layers)}-decay{list(c.flow_half_lives)}-lh{c.local_heads}-kv{c.local_kv_heads}-w{list(c.local_windows) or c.window}{'-gated' if c.flow_gate else ''}")
 def test_chunked_equals_recurrent_equals_random_splits(cfg):
     torch.manual_seed(1)
     lm = LM(cfg).eval()
@@ -328,8 +331,9 @@ def test_init_widens_a_window_layer_to_shared_kv_heads(tmp_path):
 
 
 @pytest.mark.parametrize("extra", [{}, {"local_kv_heads": 1, "window": 16}, {"conv_size": 0},
-                                   {"local_kv_heads": 1, "local_layers": (0, 2), "local_windows": (16, 4)}],
-                         ids=["window-8", "shared-kv-window-16", "no-conv", "two-windows"])
+                                   {"local_kv_heads": 1, "local_layers": (0, 2), "local_windows": (16, 4)},
+                                   {"flow_gate": True}],
+                         ids=["window-8", "shared-kv-window-16", "no-conv", "two-windows", "gated"])
 def test_one_token_step_equals_graph_form(extra):
     """The decoding step (decode_step.OneTokenStep, on the flat state the exported graphs take)
     computes what the graph form computes, one token at a time with the state carried, before and
