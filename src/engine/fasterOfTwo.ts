@@ -4,6 +4,9 @@
 // win on a quiet machine, one when another process holds a core: bench/threads.js), and beside a
 // GPU the GPU or the CPU (reading: the GPU; decoding steps: the CPU's int8 step graph).
 
+/** Measurements of a choice before its cost (their median) is trusted. */
+const UNSETTLED = 3;
+
 export class FasterOfTwo {
   /** Recent cost per unit of work of each choice: the median of its last measurements (NaN: not tried yet). */
   readonly cost: [number, number] = [NaN, NaN];
@@ -39,11 +42,18 @@ export class FasterOfTwo {
       return ms <= trialLimitMs || ms <= 4 * this.cost[1 - c] * units;
     };
     if (Number.isNaN(this.cost[1])) return worthTrying(1) ? 1 : 0;
+    const other = (1 - this.best) as 0 | 1;
+    // a choice measured fewer than UNSETTLED times may owe its cost to one slow run (a GC pause
+    // after a long read), which the median cannot outvote yet: it is tried every other pick until
+    // it has that many measurements (beside the H200, one slow first CPU step otherwise sent the
+    // next 561 of 563 steps to the GPU: BENCHMARKS.md, session 18)
+    if (this.recent[other].length < Math.min(UNSETTLED, this.window)) {
+      return this.picks % 2 === 0 && worthTrying(other) ? other : this.best;
+    }
     // a choice k times slower is tried k times less often, so trying it costs about the same
     // share of the time however slow it is (a GPU's single-token run can be 8x a CPU's)
     const ratio = Math.max(this.cost[0], this.cost[1]) / Math.min(this.cost[0], this.cost[1]);
     const every = Math.min(this.exploreEvery * 16, Math.max(this.exploreEvery, Math.round(this.exploreEvery * ratio)));
-    const other = (1 - this.best) as 0 | 1;
     return this.picks % every === 0 && worthTrying(other) ? other : this.best;
   }
 
