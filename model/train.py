@@ -274,7 +274,8 @@ def main():
         if device == "cuda":
             torch.cuda.synchronize()
         if rank == 0:
-            print(f"PROBE {a.probe * a.seq * a.batch * world / (time.time() - probe_t0):.0f} tokens/s", flush=True)
+            peak = f", peak GPU memory {torch.cuda.max_memory_allocated() / 2**30:.1f} GiB" if device == "cuda" else ""
+            print(f"PROBE {a.probe * a.seq * a.batch * world / (time.time() - probe_t0):.0f} tokens/s{peak}", flush=True)
         return
     save()
     if rank == 0:
