@@ -84,13 +84,22 @@ def load_init(lm, path):
     """Copy another run's weights into lm. A local layer with fewer key/value heads than the
     source's gets each shared head as the mean of the source heads it replaces (the mean-pooling
     of GQA uptraining), so a run can widen its window at the same state size without starting
-    over. Returns what to record: the source and its training."""
+    over. A Flow-Attention layer of the source may become a local layer here (its queries, pooled
+    keys and values and output projection carried over, its short convolution dropped), and an
+    output gate the source lacks (--flow-gate) starts from its own initialisation: a run can
+    change the mix of blocks and keep everything else it learnt. Returns what to record: the
+    source and its training."""
     src = torch.load(path, map_location="cpu")
     weights = src.get("model", src)
     own = lm.state_dict()
-    assert set(weights) == set(own), f"{path}: its parameters differ from this model's"
+    local = {f"blocks.{i}.mixer." for i in range(lm.cfg.n_layer) if lm.mixer_of(i) == "local"}
+    dropped = {n for n in set(weights) - set(own) if n.endswith("conv.weight") and n[:-len("conv.weight")] in local}
+    fresh = {n for n in set(own) - set(weights) if n.endswith("gate.weight")}
+    assert set(weights) - dropped == set(own) - fresh, f"{path}: its parameters differ from this model's"
     d = lm.cfg.d_head
     for name, w in weights.items():
+        if name in dropped:
+            continue
         target = own[name]
         if w.shape != target.shape and name.endswith("qkv.weight"):
             inner = w.shape[0] // 3

@@ -304,6 +304,37 @@ def test_transformer_baseline_is_causal():
     assert not torch.allclose(a[:, 15:], b[:, 15:], atol=1e-3)
 
 
+def test_init_turns_flow_layers_into_window_layers_and_adds_gates(tmp_path):
+    """train.py --init from a Flowformer with other block mixes: a Flow-Attention layer that is a
+    shared-kv window layer here keeps its queries, its keys and values pooled, its output
+    projection (its convolution dropped); gates the source lacks keep their initialisation; every
+    other weight is copied; a layer that would need weights the source has not is refused."""
+    import train
+    base = dict(arch="flowformer", vocab_size=97, d_model=32, n_layer=4, n_head=4, block_size=8, window=8,
+                local_kv_heads=1)
+    torch.manual_seed(3)
+    src = LM(Config(**base, local_layers=(1,)))
+    path = tmp_path / "src.pt"
+    torch.save({"config": src.cfg.to_dict(), "training": {"tokens": 10},
+                "model": {k: v.half() for k, v in src.state_dict().items()}}, path)
+    dst = LM(Config(**base, local_layers=(0, 1, 3), flow_gate=True))
+    gate_before = dst.state_dict()["blocks.2.mixer.gate.weight"].clone()
+    train.load_init(dst, str(path))
+    s, d = {k: v.half().float() for k, v in src.state_dict().items()}, dst.state_dict()
+    assert torch.equal(d["blocks.2.mixer.gate.weight"], gate_before)
+    for i in (0, 3):                                   # were Flow-Attention layers
+        q, k, v = s[f"blocks.{i}.mixer.qkv.weight"].split(32)
+        pooled = lambda w: w.reshape(1, 4, 8, 32).mean(1).reshape(8, 32)   # noqa: E731
+        assert torch.allclose(d[f"blocks.{i}.mixer.qkv.weight"], torch.cat([q, pooled(k), pooled(v)]),
+                              rtol=1e-3, atol=1e-5)
+        assert f"blocks.{i}.mixer.conv.weight" not in d
+    for key in d:
+        if key in s and "qkv" not in key:
+            assert torch.equal(d[key], s[key]), key
+    with pytest.raises(AssertionError, match="parameters differ"):   # a window layer cannot become Flow-Attention
+        train.load_init(LM(Config(**base, local_layers=())), str(path))
+
+
 def test_init_widens_a_window_layer_to_shared_kv_heads(tmp_path):
     """train.py --init: a local layer with fewer key/value heads starts each shared head as the mean
     of the heads it replaces (queries and every other weight copied), and the record counts the
