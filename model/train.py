@@ -116,6 +116,37 @@ def load_init(lm, path):
             "init_minutes": before.get("minutes", 0) + before.get("init_minutes", 0)}
 
 
+def load_teacher(path, device):
+    """A trained model (finish.sh's NAME.weights.pt, or a checkpoint) to distil from, frozen."""
+    src = torch.load(path, map_location="cpu")
+    teacher = LM(Config.from_dict(src["config"]))
+    teacher.load_state_dict({k: v.float() for k, v in src["model"].items()})
+    assert teacher.cfg.arch == "transformer", "the teacher reads each window alone: a Transformer"
+    return teacher.to(device).eval().requires_grad_(False)
+
+
+def distillation_mask(tgt, fresh, context):
+    """Positions where the teacher's prediction is worth learning from: a target there, and the
+    teacher (which sees the window alone) has read at least `context` tokens of it, or the whole
+    document so far (a row that starts a document)."""
+    T = tgt.shape[1]
+    enough = (torch.arange(T, device=tgt.device) >= context)[None, :] | fresh.to(tgt.device)[:, None]
+    return (tgt != PAD_TARGET) & enough
+
+
+def distillation_loss(student_logits, teacher_logits, mask, rows_per_pass=8):
+    """Mean over the positions in `mask` of KL(teacher || student) between the two next-token
+    distributions, in float32, a few rows at a time (the float32 [rows, T, vocab] copies are the
+    memory this costs)."""
+    total = student_logits.new_zeros((), dtype=torch.float32)
+    for r in range(0, student_logits.shape[0], rows_per_pass):
+        sl = F.log_softmax(student_logits[r:r + rows_per_pass].float(), dim=-1)
+        tl = F.log_softmax(teacher_logits[r:r + rows_per_pass].float(), dim=-1)
+        kl = (tl.exp() * (tl - sl)).sum(-1)
+        total = total + (kl * mask[r:r + rows_per_pass]).sum()
+    return total / mask.sum().clamp(min=1)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--arch", default="flowformer")
@@ -144,6 +175,11 @@ def main():
     ap.add_argument("--resume")
     ap.add_argument("--init", help="start from another run's weights (continued training; fresh optimizer)")
     ap.add_argument("--compile", action="store_true")
+    ap.add_argument("--teacher", help="a Transformer's weights (finish.sh's NAME.weights.pt): the loss is then "
+                    "(1 - d) x cross-entropy + d x KL(teacher || model) (distillation)")
+    ap.add_argument("--distill", type=float, default=0.5, help="d, the distillation term's weight (with --teacher)")
+    ap.add_argument("--distill-context", type=int, default=256,
+                    help="distil only where the teacher has read this many tokens of its window (or the whole document)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--probe", type=int, default=0, help="time this many steps on random tokens, print tokens/s, exit")
     a = ap.parse_args()
@@ -168,6 +204,9 @@ def main():
                  flow_half_lives=tuple(float(h) for h in a.flow_half_lives.split(",") if h != ""),
                  flow_gate=a.flow_gate)
     lm = LM(cfg).to(device)
+    teacher = load_teacher(a.teacher, device) if a.teacher else None
+    distilled = {"teacher": os.path.basename(a.teacher), "distill": a.distill,
+                 "distill_context": a.distill_context} if teacher else {}
     stateful = a.arch != "transformer"
     decay = [p for n, p in lm.named_parameters() if p.dim() >= 2]
     no_decay = [p for n, p in lm.named_parameters() if p.dim() < 2]
@@ -206,7 +245,7 @@ def main():
     log = open(log_path, "a", newline="")
     writer = csv.writer(log)
     if rank == 0 and os.path.getsize(log_path) == 0:
-        writer.writerow(["step", "tokens", "loss", "lr", "elapsed_s", "tokens_per_s"])
+        writer.writerow(["step", "tokens", "loss", "lr", "elapsed_s", "tokens_per_s"] + (["kl"] if teacher else []))
     if rank == 0:
         print(f"{a.arch}: {lm.num_params() / 1e6:.2f}M parameters, state {lm.state_size() * 4 / 1024:.0f} KiB, "
               f"{total_steps} steps of {a.seq * a.batch * world} tokens", flush=True)
@@ -222,7 +261,7 @@ def main():
               "tokens": trained_tokens, "elapsed": elapsed_before + time.time() - t0, "rows": all_rows,
               "training": {"tokens": trained_tokens, "steps": step, "seq": a.seq, "batch": a.batch * world,
                            "lr": a.lr, "gpus": world, "minutes": (elapsed_before + time.time() - t0) / 60,
-                           **init_info}}
+                           **init_info, **distilled}}
         if stateful:
             ck["state"] = {k: v.cpu() for k, v in state.items()}
         torch.save(ck, os.path.join(a.out, "ckpt.pt.tmp"))
@@ -260,8 +299,14 @@ def main():
         with torch.autocast(device_type=device, dtype=torch.bfloat16, enabled=device == "cuda"):
             logits, new_state = model(inp, state) if stateful else model(inp)
             loss = F.cross_entropy(logits.float().view(-1, logits.shape[-1]), tgt.view(-1), ignore_index=PAD_TARGET)
+            objective = loss
+            if teacher is not None:   # the cross-entropy stays what is logged, comparable across runs
+                with torch.no_grad():
+                    teacher_logits, _ = teacher(inp)
+                kl = distillation_loss(logits, teacher_logits, distillation_mask(tgt, fresh, a.distill_context))
+                objective = (1 - a.distill) * loss + a.distill * kl
         opt.zero_grad(set_to_none=True)
-        loss.backward()
+        objective.backward()
         torch.nn.utils.clip_grad_norm_(lm.parameters(), 1.0)
         opt.step()
         if stateful:
@@ -274,10 +319,11 @@ def main():
             now = time.time()
             rate = tok_since / (now - last_log)
             writer.writerow([step, trained_tokens, f"{loss.item():.4f}", f"{opt.param_groups[0]['lr']:.2e}",
-                             f"{elapsed_before + now - t0:.1f}", f"{rate:.0f}"])
+                             f"{elapsed_before + now - t0:.1f}", f"{rate:.0f}"] + ([f"{kl.item():.4f}"] if teacher else []))
             log.flush()
             if step % 50 == 0 or step == 1:
-                print(f"step {step}/{total_steps} loss {loss.item():.3f} {rate / 1e3:.0f}k tok/s", flush=True)
+                extra = f" kl {kl.item():.3f}" if teacher else ""
+                print(f"step {step}/{total_steps} loss {loss.item():.3f}{extra} {rate / 1e3:.0f}k tok/s", flush=True)
             last_log, tok_since = now, 0
     if a.probe:
         if device == "cuda":
