@@ -306,9 +306,10 @@ def test_transformer_baseline_is_causal():
 
 def test_init_turns_flow_layers_into_window_layers_and_adds_gates(tmp_path):
     """train.py --init from a Flowformer with other block mixes: a Flow-Attention layer that is a
-    shared-kv window layer here keeps its queries, its keys and values pooled, its output
-    projection (its convolution dropped); gates the source lacks keep their initialisation; every
-    other weight is copied; a layer that would need weights the source has not is refused."""
+    shared-kv window layer here keeps its queries, its keys and values pooled (its convolution
+    dropped) and starts as the identity (output projection zero); gates the source lacks keep their
+    initialisation; every other weight is copied; a layer that would need weights the source has
+    not is refused."""
     import train
     base = dict(arch="flowformer", vocab_size=97, d_model=32, n_layer=4, n_head=4, block_size=8, window=8,
                 local_kv_heads=1)
@@ -328,9 +329,11 @@ def test_init_turns_flow_layers_into_window_layers_and_adds_gates(tmp_path):
         assert torch.allclose(d[f"blocks.{i}.mixer.qkv.weight"], torch.cat([q, pooled(k), pooled(v)]),
                               rtol=1e-3, atol=1e-5)
         assert f"blocks.{i}.mixer.conv.weight" not in d
+        assert not d[f"blocks.{i}.mixer.out.weight"].any()
     for key in d:
-        if key in s and "qkv" not in key:
+        if key in s and "qkv" not in key and key not in ("blocks.0.mixer.out.weight", "blocks.3.mixer.out.weight"):
             assert torch.equal(d[key], s[key]), key
+    assert d["blocks.1.mixer.out.weight"].any()
     with pytest.raises(AssertionError, match="parameters differ"):   # a window layer cannot become Flow-Attention
         train.load_init(LM(Config(**base, local_layers=())), str(path))
 
