@@ -16,6 +16,7 @@ import json
 import math
 import os
 import shutil
+import tempfile
 import warnings
 
 import numpy as np
@@ -299,6 +300,11 @@ def write_model_folder(lm, out, name, training, fixture=None, fp16_weights=False
     calibration record to keep as it is, or None. cpu_graph: also the int8 CPU graphs
     (model/quantize.py, manifest files.graph_cpu), quantized from a float graph with plain running
     sums (faster on the CPU than model.onnx's blocked ones)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        _write_model_folder(lm, out, name, training, fixture, fp16_weights, calibration, cpu_graph, tmp)
+
+
+def _write_model_folder(lm, out, name, training, fixture, fp16_weights, calibration, cpu_graph, tmp):
     os.makedirs(out, exist_ok=True)
     lm = lm.float().eval().cpu()
     if fp16_weights:                       # round first, so PyTorch and the fixture see the same weights
@@ -311,9 +317,14 @@ def write_model_folder(lm, out, name, training, fixture=None, fp16_weights=False
     gather_before_slice(os.path.join(out, "model.onnx"))
     if fp16_weights:
         store_weights_fp16(os.path.join(out, "model.onnx"))
-    step = decode_step.supports(lm.cfg)   # a one-token graph: model-step.onnx (and model-int8-step.onnx)
+    # a one-token graph (model-step.onnx), exported once: the int8 step and decoding graphs are
+    # quantized from the same graph (export_cpu_source)
+    step = decode_step.supports(lm.cfg) and os.path.join(tmp, "model-step.onnx")
     if step:
-        write_float_step(lm, out, fp16_weights)
+        export_step(lm, step)
+        if fp16_weights:
+            store_weights_fp16(step)
+        write_float_step(out, step)
     training = dict(training, weights_stored_as="float16" if fp16_weights else "float32")
     shutil.copyfile(TOKENIZER_PATH, os.path.join(out, "tokenizer.json"))
     man = manifest(lm, name, TOKENIZER_PATH, training)
@@ -330,51 +341,49 @@ def write_model_folder(lm, out, name, training, fixture=None, fp16_weights=False
     if fixture:
         parity_fixture(lm, fixture)
     if cpu_graph:
-        import tempfile
         import quantize
-        with tempfile.TemporaryDirectory() as tmp:
-            source = os.path.join(tmp, "model-cpu-form.onnx")
-            step, decode = export_cpu_source(lm, source, fp16_weights)
-            quantize.quantize_folder(out, graph=source, step_graph=step, decode_graph=decode)
+        source = os.path.join(tmp, "model-cpu-form.onnx")
+        step, decode = export_cpu_source(lm, source, fp16_weights, step or None)
+        quantize.quantize_folder(out, graph=source, step_graph=step, decode_graph=decode)
     print(f"{name}: {lm.num_params() / 1e6:.2f}M parameters, state {lm.state_size() * 4 / 1024:.1f} KiB, "
           f"model.onnx {os.path.getsize(os.path.join(out, 'model.onnx')) / 1e6:.2f} MB")
 
 
-def write_float_step(lm, out, fp16_weights):
-    """model-step.onnx (manifest files.graph_step): the one-token step (export_step) in float, over
-    model.onnx's weights: model.onnx's large initializers move to model.onnx.data, which both
-    graphs read. Beside a GPU the CPU reads a document's single tokens with it (typing): 1.53x
-    model.onnx's graph form at T = 1 on one thread (BENCHMARKS.md), the same numbers within float
-    rounding, so checkpoints still do not depend on where a run went."""
-    import tempfile
+def write_float_step(out, step):
+    """model-step.onnx (manifest files.graph_step): the one-token step (export_step, exported to
+    `step`) in float, over model.onnx's weights: model.onnx's large initializers move to
+    model.onnx.data, which both graphs read. Beside a GPU the CPU reads a document's single tokens
+    with it (typing): 1.53x model.onnx's graph form at T = 1 on one thread (BENCHMARKS.md), the
+    same numbers within float rounding, so checkpoints still do not depend on where a run went."""
     import onnx
     import quantize
     main = os.path.join(out, "model.onnx")
-    with tempfile.TemporaryDirectory() as tmp:
-        step = os.path.join(tmp, "model-step.onnx")
-        export_step(lm, step)
-        if fp16_weights:
-            store_weights_fp16(step)
-        quantize.save_sharing_weights(onnx.load(main), main, onnx.load(step), os.path.join(out, "model-step.onnx"))
+    quantize.save_sharing_weights(onnx.load(main), main, onnx.load(step), os.path.join(out, "model-step.onnx"))
 
 
-def export_cpu_source(lm, path, fp16_weights):
+def export_cpu_source(lm, path, fp16_weights, step=None):
     """The float graph the int8 CPU graphs are quantized from: model.onnx's CPU form (plain
     running sums, grouped Conv; export_switched(gpu=False)), weights stored as in model.onnx. For
-    a Flowformer also its one-token step (export_step; decode_step.supports) and its decoding
-    graph (export_decode) beside it: returns their paths, (None, None) without them."""
+    a Flowformer also its one-token step (export_step; decode_step.supports; `step`: already
+    exported there) and its decoding graph (export_decode) beside it: returns their paths,
+    (None, None) without them."""
     if lm.cfg.arch in ("flowformer", "deltanet"):
         export_switched(lm, path, gpu=False)
     else:
         export_onnx(lm, path)
-    step = decode = None
+    decode, exported = None, [path]
     if decode_step.supports(lm.cfg):
-        step = path.replace(".onnx", "") + "-step.onnx"
-        export_step(lm, step)
+        if step is None:
+            step = path.replace(".onnx", "") + "-step.onnx"
+            export_step(lm, step)
+            exported.append(step)
         decode = path.replace(".onnx", "") + "-decode.onnx"
         export_decode(lm, decode)
-    for p in (path, step, decode):
-        if p and fp16_weights:
+        exported.append(decode)
+    else:
+        step = None
+    for p in exported:
+        if fp16_weights:
             store_weights_fp16(p)
     return step, decode
 
