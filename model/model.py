@@ -610,8 +610,12 @@ class LocalAttention(nn.Module):
         assert cfg.n_head % G == 0, "local_kv_heads must divide the query heads"
         self.kv_width = G * cfg.d_head
         self.query_block = None      # the blocked form's query block (None: the window; see local_attention)
+        # on the GPU, the blocked form's attention by F.scaled_dot_product_attention (train.py
+        # --exact-windows: written out in float32, as the exported graphs compute it)
         self.qkv = nn.Linear(D, I + 2 * self.kv_width, bias=False)
         self.out = nn.Linear(I, D, bias=False)
+
+    fused_on_gpu = True
 
     def state_shapes(self):
         return {"k": (self.cfg.window, self.kv_width), "v": (self.cfg.window, self.kv_width)}
@@ -627,7 +631,9 @@ class LocalAttention(nn.Module):
         if cfg.graph_form:
             y = local_attention_direct(q, keys, vals, pos, H, W, cfg.rope_base)
         else:
-            y = local_attention(q, keys, vals, pos, H, W, cfg.rope_base, self.query_block)
+            fused = self.fused_on_gpu and x.is_cuda and hasattr(F, "scaled_dot_product_attention")
+            y = local_attention(q, keys, vals, pos, H, W, cfg.rope_base, self.query_block,
+                                F.scaled_dot_product_attention if fused else None)
         return self.out(y.type_as(x)), new, None
 
 
@@ -636,13 +642,18 @@ def mask_bias(mask):
     return torch.zeros(mask.shape, device=mask.device).masked_fill(~mask, float("-inf"))
 
 
-def local_attention(q, keys, vals, pos, H, W, base, block=None):
+def local_attention(q, keys, vals, pos, H, W, base, block=None, attend=None):
     """q [B, T, H d]; keys, vals [B, W + T, G d] (the cached W, then the chunk's; G key/value heads,
     each shared by H / G consecutive query heads); pos [B] tokens before the chunk (cache slots for
     tokens before the file start are masked). Query blocks of `block` tokens (default W; it must
     divide W) attend to the W + block keys that end with their own block: O(T (W + block)), not
     O(T^2). Training uses block = W (few large blocks); reading a long window on the CPU, a small
-    block (fewer keys per query, less padding of a short chunk)."""
+    block (fewer keys per query, less padding of a short chunk).
+
+    attend: None, the attention written out in float32 (what the graphs export); or a function
+    (q [N, H, b, d], k and v [N, H, L, d], mask [N, 1, b, L]) -> [N, H, b, d] with the semantics
+    of F.scaled_dot_product_attention, which the GPU trainer passes (its fused kernels in bf16:
+    the float32 scores of a 512-token window are ~2 GB per block at 32 x 2,048 tokens)."""
     b = block or W
     assert W % b == 0, "the query block must divide the window"
     B, T, D = q.shape
@@ -659,19 +670,33 @@ def local_attention(q, keys, vals, pos, H, W, base, block=None):
     kh = rope(heads(kp, W + n * b, G), idx, base)                       # [B, G, W + n b, d]
     kw = kh[:, :, span.reshape(-1)].reshape(B, G, 1, n, L, d)
     vw = heads(vp, W + n * b, G)[:, :, span.reshape(-1)].reshape(B, G, 1, n, L, d)
+    if attend is not None:
+        # query blocks as the batch, key/value heads repeated for their query heads
+        blocks = lambda t, rows: t.expand(B, G, H // G, n, rows, d).permute(0, 3, 1, 2, 4, 5).reshape(B * n, H, rows, d)   # noqa: E731
+        mask = window_mask(b, L, W, span, pos)
+        y = attend(blocks(qh, b), blocks(kw, L), blocks(vw, L), mask.reshape(B * n, 1, b, L))
+        y = y.float().reshape(B, n, H, b, d).transpose(1, 2).reshape(B, H, n * b, d)[:, :, :T]
+        return y.transpose(1, 2).reshape(B, T, D)
     with torch.autocast(device_type=q.device.type, enabled=False):
         att = (qh.float() @ kw.float().transpose(-1, -2)) / math.sqrt(d)   # [B, G, H/G, n, b, L]
-        r = torch.arange(b, device=q.device)[:, None]
-        c = torch.arange(L, device=q.device)[None, :]
-        band = (c <= r + W) & (c >= r)                                  # key within W before the query
-        real = span[None] >= (W - pos.to(q.device).long())[:, None, None]      # [B, n, L]
-        mask = band[None, None] & real[:, :, None, :]                   # [B, n, b, L]
+        mask = window_mask(b, L, W, span, pos)
         # an additive mask made once for all heads: ONNX Runtime's Where broadcast over the heads
         # cost the CPU reading graph 2.5x the softmax
         att = (att + mask_bias(mask)[:, None, None]).softmax(-1)
         y = att @ vw.float()                                            # [B, G, H/G, n, b, d]
     y = y.reshape(B, H, n * b, d)[:, :, :T]
     return y.transpose(1, 2).reshape(B, T, D)
+
+
+def window_mask(b, L, W, span, pos):
+    """[B, n, b, L]: which of the L keys of its query block each query sees (within W before it,
+    and not before the file's start); span [n, L] the keys' slots, pos [B] tokens before the chunk."""
+    r = torch.arange(b, device=span.device)[:, None]
+    c = torch.arange(L, device=span.device)[None, :]
+    band = (c <= r + W) & (c >= r)                                      # key within W before the query
+    real = span[None] >= (W - pos.to(span.device).long())[:, None, None]       # [B, n, L]
+    return band[None, None] & real[:, :, None, :]
+
 
 def local_attention_direct(q, keys, vals, pos, H, W, base):
     """local_attention for a short chunk: every query against all W + T keys, masked (no

@@ -21,7 +21,7 @@ import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 
-from model import LM, Config
+from model import LM, Config, LocalAttention
 
 PAD_TARGET = -100
 
@@ -178,6 +178,8 @@ def main():
     ap.add_argument("--resume")
     ap.add_argument("--init", help="start from another run's weights (continued training; fresh optimizer)")
     ap.add_argument("--compile", action="store_true")
+    ap.add_argument("--exact-windows", action="store_true", help="window attention in float32 as the exported graphs "
+                    "compute it, not by F.scaled_dot_product_attention (bf16 on the GPU)")
     ap.add_argument("--teacher", help="a Transformer's weights (finish.sh's NAME.weights.pt): the loss is then "
                     "(1 - d) x cross-entropy + d x KL(teacher || model) (distillation)")
     ap.add_argument("--distill", type=float, default=0.5, help="d, the distillation term's weight (with --teacher)")
@@ -206,6 +208,7 @@ def main():
                  local_layers=tuple(int(i) for i in a.local_layers.split(",") if i != ""),
                  flow_half_lives=tuple(float(h) for h in a.flow_half_lives.split(",") if h != ""),
                  flow_gate=a.flow_gate)
+    LocalAttention.fused_on_gpu = not a.exact_windows
     lm = LM(cfg).to(device)
     teacher = load_teacher(a.teacher, device) if a.teacher else None
     distilled = {"teacher": os.path.basename(a.teacher), "distill": a.distill,

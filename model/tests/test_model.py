@@ -9,6 +9,7 @@ import random
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 import decode_step
 import export
@@ -83,6 +84,12 @@ def naive_local(q, k, v, W, base=10000.0):
     return torch.stack(ys)
 
 
+def sdpa_reference(q, k, v, mask):
+    """F.scaled_dot_product_attention(q, k, v, attn_mask=mask) as its documentation defines it."""
+    att = (q @ k.transpose(-1, -2)) / math.sqrt(q.shape[-1])
+    return att.masked_fill(~mask, float("-inf")).softmax(-1) @ v
+
+
 # ---------------------------------------------------------------- mixer cores vs naive
 
 @pytest.mark.parametrize("T,W,before,G", [(1, 4, 0, 2), (23, 4, 0, 2), (19, 8, 3, 2), (30, 8, 11, 2), (30, 8, 11, 1),
@@ -103,7 +110,14 @@ def test_local_attention_matches_naive(T, W, before, G):
     pos = torch.full((B,), float(before))
     forms = {"blocked": lambda: local_attention(q[:, before:], keys, vals, pos, H, W, 10000.0),
              "blocked, query block W/4": lambda: local_attention(q[:, before:], keys, vals, pos, H, W, 10000.0, W // 4),
-             "direct": lambda: local_attention_direct(q[:, before:], keys, vals, pos, H, W, 10000.0)}
+             "direct": lambda: local_attention_direct(q[:, before:], keys, vals, pos, H, W, 10000.0),
+             # the GPU trainer's layout: one attention call over all query blocks (F.scaled_dot_product_attention's
+             # definition written out, and the function itself where this torch has it)
+             "blocked, fused-attention layout": lambda: local_attention(q[:, before:], keys, vals, pos, H, W, 10000.0,
+                                                                       attend=sdpa_reference)}
+    if hasattr(F, "scaled_dot_product_attention"):
+        forms["blocked, F.scaled_dot_product_attention"] = lambda: local_attention(
+            q[:, before:], keys, vals, pos, H, W, 10000.0, attend=F.scaled_dot_product_attention)
     for form, attend in forms.items():
         y = attend()
         for b in range(B):
