@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # On the GPU machine, after train_all.sh: the evaluation (one process per model, spread over the
 # GPUs, then one table), loss plot and logs in $OUT/results.tar.xz, and the float16 weights of
-# the models to ship (SHIP="name ...", else the Flowformer and the better delta-rule run), split
-# under 16 MiB: $OUT/NAME.weights.pt.NN
+# the models to ship (SHIP="name ...", else the Flowformer and the better delta-rule run) as
+# NAME.weights.pt in one tar split under 16 MiB (a call brings back at most 8 files: four models'
+# weights fit in 6): $OUT/weights.tar.NN; here: cat weights.tar.* | tar x
 #   [SHIP="a b"] bash model/gpu/finish.sh [evaluate.py options]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PYTHONUNBUFFERED=1
 NGPU=$(nvidia-smi -L | wc -l)
-mkdir -p $OUT /tmp/eval
+mkdir -p $OUT /tmp/eval && rm -rf /tmp/ship
 i=0
 for r in /tmp/runs/*/; do
   n=$(basename $r); [ -f $r/ckpt.pt ] || continue
@@ -32,7 +33,8 @@ ck = torch.load(f"/tmp/runs/{n}/ckpt.pt", map_location="cpu")
 torch.save({"config": ck["config"], "training": ck["training"], "model": {k: v.half() for k, v in ck["model"].items()}},
            f"/tmp/runs/{n}/weights.pt")
 PY
-  split -b 15M -d /tmp/runs/$n/weights.pt $OUT/$n.weights.pt.
+  mkdir -p /tmp/ship && mv /tmp/runs/$n/weights.pt /tmp/ship/$n.weights.pt
 done
+tar cf - -C /tmp/ship . | split -b 15M -d - $OUT/weights.tar.
 tar cf - -C /tmp eval $(cd /tmp && ls -d runs/*/loss.csv runs/*/train.log runs/*.log) | xz -9 > $OUT/results.tar.xz
 ls -la $OUT
