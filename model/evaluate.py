@@ -17,7 +17,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from model import LM, Config
+from model import LM, Config, LocalAttention
 
 BUCKETS = [(0, 2048, "0-2k"), (2048, 8192, "2k-8k"), (8192, 32768, "8k-32k"), (32768, 1 << 62, "32k+")]
 CHUNK = {"cuda": 8192, "cpu": 1024}   # the blocked form's block selection grows as (T / block)^2: small on the CPU
@@ -98,6 +98,9 @@ def main():
     ap.add_argument("models", nargs="+")
     a = ap.parse_args()
     device = "cuda" if torch.cuda.is_available() else "cpu"
+    # window attention in float32, as the exported graphs compute it (the trainer's fused bf16
+    # kernels are for speed), so evaluations stay comparable from run to run
+    LocalAttention.fused_on_gpu = False
     if a.merge:
         rows = [r for path in a.models if os.path.abspath(path) != os.path.abspath(os.path.splitext(a.out)[0] + ".json")
                 for r in json.load(open(path))]
