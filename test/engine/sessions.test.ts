@@ -73,16 +73,22 @@ describe('CPU sessions', function () {
     assert.strictEqual(h.cost[1], f.cost[1]);
   });
 
-  it('FasterOfTwo: one slow run of the usual choice does not send the following runs to a slower one', () => {
-    // decoding beside a GPU: the CPU step graph ~2 ms, the GPU ~6 ms, and one 100 ms CPU run
-    // (a GC pause) early on; with an average of costs this sent ~100 of 450 steps to the GPU
-    const f = new FasterOfTwo(64, 5);
+  /** 450 decoding steps beside a GPU (CPU 2 ms, GPU 6 ms), CPU step `slowStep` a 100 ms GC pause: how many went to the GPU. */
+  function stepsOnGpu(f: FasterOfTwo, slowStep: number): number {
     let onGpu = 0;
     for (let i = 0; i < 450; i++) {
       const c = f.pick(1, 200, 4096);
       if (c === 1) onGpu++;
-      f.record(c, c === 1 ? 6 : i === 8 ? 100 : 2, 1);
+      f.record(c, c === 1 ? 6 : i === slowStep ? 100 : 2, 1);
     }
+    return onGpu;
+  }
+
+  it('FasterOfTwo: one slow run of the usual choice does not send the following runs to a slower one', () => {
+    // decoding beside a GPU: the CPU step graph ~2 ms, the GPU ~6 ms, and one 100 ms CPU run
+    // (a GC pause) early on; with an average of costs this sent ~100 of 450 steps to the GPU
+    const f = new FasterOfTwo(64, 5);
+    const onGpu = stepsOnGpu(f, 8);
     assert.ok(onGpu <= 5, `${onGpu} of 450 steps on the GPU`);
     assert.strictEqual(f.best, 0);
     // a lasting change is still followed: the CPU gets slower than the GPU (another process)
@@ -95,12 +101,7 @@ describe('CPU sessions', function () {
     // (a GC pause), the GPU's took 6 ms, and the CPU, then retried every 1,024th pick, got 2 of
     // the next 563 steps
     const f = new FasterOfTwo(64, 5);
-    let onGpu = 0;
-    for (let i = 0; i < 450; i++) {
-      const c = f.pick(1, 200, 4096);
-      if (c === 1) onGpu++;
-      f.record(c, c === 1 ? 6 : i === 0 ? 100 : 2, 1);
-    }
+    const onGpu = stepsOnGpu(f, 0);
     assert.ok(onGpu <= 6, `${onGpu} of 450 steps on the GPU`);
     assert.strictEqual(f.best, 0);
   });
