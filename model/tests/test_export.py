@@ -177,3 +177,22 @@ def test_float_step_graph_shares_the_float_weights():
     locations = {e.value for t in step.initializer if t.data_location == TensorProto.EXTERNAL
                  for e in t.external_data if e.key == "location"}
     assert locations == {"model.onnx.data"}
+
+
+def test_calibration_absmax_is_the_head_input_as_the_engine_reads_it():
+    """head_input_absmax (the int8 head's static scale) reads the calibration text in the blocked
+    form, chunk after chunk: the largest |final-norm output| the exported graph form also gives
+    when it reads the same tokens one chunk at a time with its state carried."""
+    import torch
+    from model import LM, Config
+    torch.manual_seed(7)
+    cfg = Config(arch="flowformer", vocab_size=97, d_model=32, n_layer=3, n_head=4, block_size=8,
+                 local_layers=(1,), window=8)
+    lm = export.graph_model(LM(cfg).eval())
+    tokens = torch.randint(0, 97, (2300,)).tolist()          # crosses the 2,048-token calibration chunk
+    top, state = 0.0, None
+    with torch.no_grad():
+        for a in range(0, len(tokens), 500):
+            h, state, _ = lm.hidden(torch.tensor(tokens[a:a + 500]).unsqueeze(0), state)
+            top = max(top, float(h.abs().max()))
+    assert export.head_input_absmax(lm, tokens) == pytest.approx(top, rel=1e-5)
