@@ -201,6 +201,7 @@ describe('CPU graph (weight-quantized)', function () {
         const argmax = (x: ArrayLike<number>) => { let k = 0; for (let j = 1; j < x.length; j++) if (x[j] > x[k]) k = j; return k; };
         const feeds = (i: number, st: Float32Array) => ({ tokens: new ort.Tensor('int64', BigInt64Array.from([BigInt(ids[i])]), [1]), state: new ort.Tensor('float32', st, [m.manifest.stateSize]) });
         const off = { decode: 0, step: 0 }, sameTop = { decode: 0, step: 0 };
+        let worstRegret = 0;   // the float graph's top logit minus its logit for the decoding graph's choice
         for (let i = 100; i < ids.length; i++) {
           const d = await m.runner.run(ids.subarray(i, i + 1), a, 'decode');
           assert.ok(Number.isNaN(d.surprisal[0]) && Number.isNaN(d.importance[0]), 'no scores from the decoding graph');
@@ -214,13 +215,18 @@ describe('CPU graph (weight-quantized)', function () {
           off.decode += maxRelDiff(d.logits, f);
           off.step += maxRelDiff(r.logits.data, f);
           if (argmax(d.logits) === argmax(f)) sameTop.decode++;
+          worstRegret = Math.max(worstRegret, f[argmax(f)] - f[argmax(d.logits)]);
           if (argmax(r.logits.data) === argmax(f)) sameTop.step++;
           a = d.state;
         }
         const n = ids.length - 100;
         assert.strictEqual(m.runner.stats.decodeGraphRuns - s0.decodeGraphRuns, n, 'every decoding step on the decoding graph');
-        const what = JSON.stringify({ off, sameTop, n });
-        assert.ok(off.decode <= off.step * 1.05 && sameTop.decode >= sameTop.step - 0.01 * n && sameTop.decode >= 0.95 * n, `logits near the float graph's: ${what}`);
+        const what = JSON.stringify({ off, sameTop, worstRegret, n });
+        // where int8 picks another token than the float graph it is a near tie: run 9's weights
+        // here 189 and 192 of 200 with the float logit at most 0.122 below the top (over 1,000
+        // tokens of the sample 979 and 979, at most 0.197 below); a broken head misses by whole logits
+        assert.ok(off.decode <= off.step * 1.05 && sameTop.decode >= sameTop.step - 0.02 * n && sameTop.decode >= 0.9 * n
+          && worstRegret < 0.25, `logits near the float graph's: ${what}`);
         // a document's single tokens still get their scores (the step graph)
         const read = await m.runner.run(ids.subarray(5, 6), a);
         assert.ok(Number.isFinite(read.surprisal[0]) && Number.isFinite(read.importance[0]));
