@@ -42,6 +42,9 @@ class Config:
                                       # half-life in tokens (0: no decay, the whole file); () none
     flow_gate: bool = False           # Flow-Attention's output times silu(W_g x), per channel: lets a
                                       # block pass or drop what its normalised running sums return
+    flow_heads: int = 0               # heads of the Flow-Attention blocks (0: n_head), each inner / flow_heads
+                                      # wide: fewer, wider heads keep a larger running sum S (d x d) per
+                                      # head at the same parameters; the window blocks keep n_head
     delta_feature: str = "silu_l2"    # deltanet: silu_l2 (modern) | dpfp (seed)
     dpfp_nu: int = 1
     rope_base: float = 10000.0
@@ -790,8 +793,13 @@ class LM(nn.Module):
                 nn.init.zeros_(m.bias)
 
     def layer_config(self, layer):
-        """The config a layer is built from: the model's, with its own window (local_windows)."""
+        """The config a layer is built from: the model's, with its own window (local_windows) or,
+        in a Flow-Attention block, its own heads (flow_heads)."""
         cfg = self.cfg
+        if cfg.flow_heads and self.mixer_of(layer) == "flowformer":
+            assert not cfg.local_heads, "flow_heads with split heads (local_heads) is not built"
+            assert cfg.inner % cfg.flow_heads == 0, "flow_heads must divide the heads' width"
+            return Config.from_dict(dict(cfg.to_dict(), n_head=cfg.flow_heads, head_dim=cfg.inner // cfg.flow_heads))
         if not cfg.local_windows or self.mixer_of(layer) != "local":
             return cfg
         assert len(cfg.local_windows) == len(cfg.local_layers), "one window per local layer"

@@ -166,6 +166,8 @@ def main():
     ap.add_argument("--local-kv-heads", type=int, default=0, help="key/value heads of a local layer (0: one per query head)")
     ap.add_argument("--flow-half-lives", default="", help="comma-separated, one per head (0: no decay)")
     ap.add_argument("--flow-gate", action="store_true", help="Flow-Attention's output gated by silu(W_g x)")
+    ap.add_argument("--flow-heads", type=int, default=0, help="heads of the Flow-Attention blocks (0: --heads), "
+                    "fewer and wider: a larger running sum per head")
     ap.add_argument("--seq", type=int, default=2048, help="tokens per window (the state carries across windows)")
     ap.add_argument("--batch", type=int, default=32, help="rows per GPU")
     ap.add_argument("--tokens", type=float, default=2e8, help="training tokens in all")
@@ -207,7 +209,7 @@ def main():
                  local_windows=tuple(int(w) for w in a.local_windows.split(",") if w != ""),
                  local_layers=tuple(int(i) for i in a.local_layers.split(",") if i != ""),
                  flow_half_lives=tuple(float(h) for h in a.flow_half_lives.split(",") if h != ""),
-                 flow_gate=a.flow_gate)
+                 flow_gate=a.flow_gate, flow_heads=a.flow_heads)
     LocalAttention.fused_on_gpu = not a.exact_windows
     lm = LM(cfg).to(device)
     teacher = load_teacher(a.teacher, device) if a.teacher else None

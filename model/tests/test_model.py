@@ -225,14 +225,16 @@ CONFIGS = [
            local_windows=(16, 8), local_kv_heads=1),
     Config(arch="flowformer", vocab_size=97, d_model=32, n_layer=3, n_head=4, block_size=8, local_layers=(1,), window=8,
            local_kv_heads=1, flow_gate=True),
+    Config(arch="flowformer", vocab_size=97, d_model=32, n_layer=3, n_head=4, block_size=8, local_layers=(1,), window=8,
+           local_kv_heads=1, flow_heads=2),
 ]
 
 
 @pytest.mark.parametrize("extra", [{}, {"flow_half_lives": (4.0, 0.0, 16.0, 0.0)}, {"local_heads": 2, "flow_half_lives": (4.0, 0.0)},
                                    {"local_kv_heads": 1, "window": 16},
                                    {"local_kv_heads": 1, "local_layers": (0, 1), "local_windows": (24, 8)},
-                                   {"flow_gate": True}],
-                         ids=["plain", "decayed", "split-heads", "shared-kv", "two-windows", "gated"])
+                                   {"flow_gate": True}, {"flow_heads": 2, "local_kv_heads": 1}],
+                         ids=["plain", "decayed", "split-heads", "shared-kv", "two-windows", "gated", "wide-flow-heads"])
 def test_inference_graph_form_equals_training_form(extra):
     """graph_form (the exported graph: one unpadded block, direct local attention) computes
     what the blocked training form computes, chunk by chunk with the state carried."""
@@ -263,7 +265,7 @@ def run_in_pieces(lm, tokens, cuts):
     return outs, state
 
 
-@pytest.mark.parametrize("cfg", CONFIGS, ids=lambda c: f"{c.arch}-{c.delta_feature}-local{list(c.local_layers)}-decay{list(c.flow_half_lives)}-lh{c.local_heads}-kv{c.local_kv_heads}-w{list(c.local_windows) or c.window}{'-gated' if c.flow_gate else ''}")
+@pytest.mark.parametrize("cfg", CONFIGS, ids=lambda c: f"{c.arch}-{c.delta_feature}-local{list(c.local_layers)}-decay{list(c.flow_half_lives)}-lh{c.local_heads}-kv{c.local_kv_heads}-w{list(c.local_windows) or c.window}{'-gated' if c.flow_gate else ''}{f'-fh{c.flow_heads}' if c.flow_heads else ''}")
 def test_chunked_equals_recurrent_equals_random_splits(cfg):
     torch.manual_seed(1)
     lm = LM(cfg).eval()
@@ -380,8 +382,8 @@ def test_init_widens_a_window_layer_to_shared_kv_heads(tmp_path):
 
 @pytest.mark.parametrize("extra", [{}, {"local_kv_heads": 1, "window": 16}, {"conv_size": 0},
                                    {"local_kv_heads": 1, "local_layers": (0, 2), "local_windows": (16, 4)},
-                                   {"flow_gate": True}],
-                         ids=["window-8", "shared-kv-window-16", "no-conv", "two-windows", "gated"])
+                                   {"flow_gate": True}, {"flow_heads": 2, "local_kv_heads": 1}],
+                         ids=["window-8", "shared-kv-window-16", "no-conv", "two-windows", "gated", "wide-flow-heads"])
 def test_one_token_step_equals_graph_form(extra):
     """The decoding step (decode_step.OneTokenStep, on the flat state the exported graphs take)
     computes what the graph form computes, one token at a time with the state carried, before and
@@ -406,6 +408,25 @@ def test_one_token_step_equals_graph_form(extra):
             stepped = graph_lm.unpack_state(flat)
             for n in state:
                 assert rel_err(stepped[n], state[n]) < 1e-5, (i, n)
+
+
+def test_flow_heads_widen_only_the_flow_attention_heads():
+    """flow_heads: the Flow-Attention blocks get fewer, wider heads (running sum S of d x d per
+    head, d = inner / flow_heads) at the same parameter count; the window blocks keep n_head, and
+    the config round-trips through the manifest's dict."""
+    base = dict(arch="flowformer", vocab_size=97, d_model=32, n_layer=3, n_head=4, local_layers=(1,), window=8,
+                local_kv_heads=1)
+    wide, narrow = LM(Config(**base, flow_heads=2)), LM(Config(**base))
+    shapes, before = dict(wide.state_layout()), dict(narrow.state_layout())
+    assert shapes["layer0.s"] == (2, 16, 16) and before["layer0.s"] == (4, 8, 8)
+    assert shapes["layer0.cumk"] == (2, 16) and shapes["layer0.e"] == (2,)
+    assert shapes["layer1.k"] == before["layer1.k"] == (8, 8)
+    assert wide.num_params() == narrow.num_params()
+    assert LM(Config.from_dict(wide.cfg.to_dict())).state_layout() == wide.state_layout()
+    tokens = torch.randint(0, 97, (1, 20))
+    with torch.no_grad():
+        _, _, imp, _ = wide.score_chunk(tokens, wide.init_state(1))
+    assert imp.shape == (1, 20)
 
 
 def test_local_windows_give_each_window_layer_its_own_width():
