@@ -214,9 +214,10 @@ describe('CPU graph (weight-quantized)', function () {
           // two rows, the state's last hidden row too): as near the float graph's logits or nearer
           off.decode += maxRelDiff(d.logits, f);
           off.step += maxRelDiff(r.logits.data, f);
-          if (argmax(d.logits) === argmax(f)) sameTop.decode++;
-          worstRegret = Math.max(worstRegret, f[argmax(f)] - f[argmax(d.logits)]);
-          if (argmax(r.logits.data) === argmax(f)) sameTop.step++;
+          const top = argmax(f), picked = argmax(d.logits);
+          if (picked === top) sameTop.decode++;
+          worstRegret = Math.max(worstRegret, f[top] - f[picked]);
+          if (argmax(r.logits.data) === top) sameTop.step++;
           a = d.state;
         }
         const n = ids.length - 100;
