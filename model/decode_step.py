@@ -15,9 +15,13 @@ not:
 - the position t and each window's mask are computed once, not per layer; RoPE is two
   multiplications by tables that ONNX Runtime folds when it loads the graph.
 
+The delta rule (ALGORITHMS.md section 2) has its step too: for one token the chunkwise UT form
+is the rule itself, u = beta (v - k S), S <- S + k^T u, y = q S (read after the write).
+
 Only the configurations the product ships are covered (supports()): Flow-Attention without decay
-(flow_half_lives) or split heads (local_heads), with or without short convolutions, and
-sliding-window layers. tests/test_model.py checks it against the graph form token by token.
+(flow_half_lives), the modern delta rule (SiLU, L2-normalised q and k), neither with split heads
+(local_heads), with or without short convolutions, and sliding-window layers.
+tests/test_model.py checks it against the graph form token by token.
 """
 import math
 
@@ -25,13 +29,17 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from model import EPS, FlowAttention, LocalAttention, exact_sigmoid, mask_bias
+from model import EPS, DeltaRule, FlowAttention, LocalAttention, exact_sigmoid, mask_bias
 
 SUMS = ("cumk", "cumq", "ko", "qi")   # a flow layer's running sums, consecutive in the layout
 
 
 def supports(cfg):
-    return cfg.arch == "flowformer" and not cfg.flow_half_lives and not cfg.local_heads
+    if cfg.local_heads:
+        return False
+    if cfg.arch == "flowformer":
+        return not cfg.flow_half_lives
+    return cfg.arch == "deltanet" and cfg.delta_feature == "silu_l2"
 
 
 def rope_tables(positions, d, base):
@@ -68,7 +76,7 @@ class OneTokenStep(nn.Module):
     def __init__(self, lm, scores=True):
         super().__init__()
         self.scores = scores
-        assert supports(lm.cfg), "the one-token step covers Flowformers without decay or split heads"
+        assert supports(lm.cfg), "the one-token step covers Flowformers without decay and modern DeltaNets, without split heads"
         self.lm = lm          # the same attribute name as export.ChunkGraph: weights share their names
         # one module per block, without parameters of their own (they use the LM's), so that graph
         # nodes are named by block and part as in the other graphs (bench/graphProfile.js)
@@ -115,7 +123,8 @@ class OneTokenStep(nn.Module):
         logits = lm.logits(prev).float()
         logp = torch.log_softmax(logits[:, :-1], dim=-1)
         surprisal = -logp.gather(-1, tokens.unsqueeze(-1)).squeeze(-1) / math.log(2.0)
-        # the mean over layers of each layer's mean over heads: one mean, the layers have H heads each
+        # the mean over layers of each layer's mean over heads: one mean when the layers have as
+        # many heads each (flow_heads, where set, is every recurrent layer's count)
         importance = torch.cat(run["scores"], dim=1).reshape(B, -1).mean(-1, keepdim=True)
         return logits[:, -1], out, importance, surprisal
 
@@ -134,6 +143,8 @@ class BlockStep(nn.Module):
         _refer(self, norm1=blk.norm1, norm2=blk.norm2, up=blk.up, down=blk.down)
         if isinstance(blk.mixer, FlowAttention):
             self.mixer = FlowStep(blk.mixer, layer)
+        elif isinstance(blk.mixer, DeltaRule):
+            self.mixer = DeltaStep(blk.mixer, layer)
         elif isinstance(blk.mixer, LocalAttention):
             self.mixer = WindowStep(blk.mixer, layer)
         else:
@@ -197,6 +208,35 @@ class FlowStep(nn.Module):
         if self.gate is not None:
             y = y * F.silu(self.gate(h))
         return self.out(y)
+
+
+class DeltaStep(nn.Module):
+    """The modern delta rule for one token (model.DeltaRule with T = 1): the chunkwise form's one
+    block reduces to the rule itself. Its score is the write strength |u| per head."""
+
+    def __init__(self, m, layer):
+        super().__init__()
+        _refer(self, m=m, qkv=m.qkv, out=m.out, beta=m.beta, norm=m.norm)
+        self.conv = ConvStep(m.conv, f"{layer}.conv") if m.conv is not None else None
+        self.layer = layer
+
+    def forward(self, h, st, new, run):
+        cfg, layer = self.m.cfg, self.layer
+        B, H, d = h.shape[0], cfg.n_head, cfg.d_head
+        qkv = self.qkv(h)                                                 # [B, 1, 3 I]
+        if self.conv is not None:
+            qkv = self.conv(qkv, st, new)
+        qk, v = F.silu(qkv.float().reshape(B, 3, H, d)).split([2, 1], dim=1)
+        qk = F.normalize(qk, dim=-1, eps=1e-6)                            # [q, k]   [B, 2, H, d]
+        q, k = qk.reshape(B, 2, H, 1, d).unbind(1)                        # [B, H, 1, d] each
+        beta = torch.sigmoid(self.beta(h).float()).reshape(B, H, 1, 1)
+        S = st[f"{layer}.w"].reshape(B, H, d, d)
+        u = beta * (v.reshape(B, H, 1, d) - k @ S)                        # [B, H, 1, d]
+        S = S + k.transpose(-1, -2) @ u
+        new[f"{layer}.w"] = S
+        run["scores"].append(u.norm(dim=-1).reshape(B, H))
+        y = self.norm((q @ S).reshape(B, 1, H, d))
+        return self.out(y.reshape(B, 1, H * d).type_as(h))
 
 
 class WindowStep(nn.Module):

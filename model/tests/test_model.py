@@ -382,8 +382,11 @@ def test_init_widens_a_window_layer_to_shared_kv_heads(tmp_path):
 
 @pytest.mark.parametrize("extra", [{}, {"local_kv_heads": 1, "window": 16}, {"conv_size": 0},
                                    {"local_kv_heads": 1, "local_layers": (0, 2), "local_windows": (16, 4)},
-                                   {"flow_gate": True}, {"flow_heads": 2, "local_kv_heads": 1}],
-                         ids=["window-8", "shared-kv-window-16", "no-conv", "two-windows", "gated", "wide-flow-heads"])
+                                   {"flow_gate": True}, {"flow_heads": 2, "local_kv_heads": 1},
+                                   {"arch": "deltanet"}, {"arch": "deltanet", "conv_size": 0},
+                                   {"arch": "deltanet", "local_kv_heads": 1, "local_layers": (0, 2), "window": 16}],
+                         ids=["window-8", "shared-kv-window-16", "no-conv", "two-windows", "gated", "wide-flow-heads",
+                              "deltanet", "deltanet-no-conv", "deltanet-two-windows"])
 def test_one_token_step_equals_graph_form(extra):
     """The decoding step (decode_step.OneTokenStep, on the flat state the exported graphs take)
     computes what the graph form computes, one token at a time with the state carried, before and
@@ -468,6 +471,8 @@ def test_one_token_step_only_where_supported(tmp_path):
     decayed = Config(arch="flowformer", vocab_size=300, d_model=24, n_layer=2, n_head=2, flow_half_lives=(16.0, 0.0))
     plain = Config(arch="flowformer", vocab_size=300, d_model=24, n_layer=2, n_head=2)
     assert not decode_step.supports(decayed) and decode_step.supports(plain)
+    assert decode_step.supports(Config(arch="deltanet")) and not decode_step.supports(Config(arch="deltanet", delta_feature="dpfp"))
+    assert not decode_step.supports(Config(arch="transformer"))
     with pytest.raises(AssertionError):
         decode_step.OneTokenStep(LM(decayed))
     assert export.export_cpu_source(LM(decayed).eval(), str(tmp_path / "d.onnx"), False) == (None, None)
