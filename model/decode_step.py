@@ -1,4 +1,4 @@
-"""A Flowformer's one-token step (export.py: model-step.onnx, and quantized model-int8-step.onnx):
+"""A Flowformer's (or DeltaNet's) one-token step (export.py: model-step.onnx, and quantized model-int8-step.onnx):
 the same weights and the same arithmetic as model.LM reading one token, written for as few ONNX
 nodes as possible. At T = 1 ONNX Runtime's cost is per node (a few microseconds each for ops on a
 few hundred floats), not arithmetic, so the step avoids what a chunk form needs and a token does

@@ -368,7 +368,7 @@ def write_float_step(out, step):
 def export_cpu_source(lm, path, fp16_weights, step=None):
     """The float graph the int8 CPU graphs are quantized from: model.onnx's CPU form (plain
     running sums, grouped Conv; export_switched(gpu=False)), weights stored as in model.onnx. For
-    a Flowformer also its one-token step (export_step; decode_step.supports; `step`: already
+    a Flowformer or a modern DeltaNet also its one-token step (export_step; decode_step.supports; `step`: already
     exported there) and its decoding graph (export_decode) beside it: returns their paths,
     (None, None) without them."""
     if lm.cfg.arch in ("flowformer", "deltanet"):
@@ -401,9 +401,9 @@ def export_decode(lm, path):
 
 def export_step(lm, path):
     """The one-token step (decode_step.py: the recurrence written out, fewer nodes) with every
-    shape fixed (T = 1), so that ONNX Runtime folds the shape arithmetic. Only a Flowformer has it
-    (decode_step.supports: not with decaying sums or split heads; those folders have no step graph
-    and the engine reads single tokens with model.onnx)."""
+    shape fixed (T = 1), so that ONNX Runtime folds the shape arithmetic. Flowformers and modern
+    DeltaNets have it (decode_step.supports: not with decaying sums, DPFP features or split heads;
+    those folders have no step graph and the engine reads single tokens with model.onnx)."""
     export_onnx(lm, path, example_len=1, dynamic=False, graph=decode_step.OneTokenStep(graph_model(lm)))
 
 
