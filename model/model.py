@@ -430,7 +430,9 @@ class DeltaRule(nn.Module):
             qkv = qkv.float().reshape(B, T, 3, H, d).permute(2, 0, 3, 1, 4)
             q, k, v = self.features(qkv[0], qkv[1], qkv[2])
             beta = torch.sigmoid(self.beta(x).float()).transpose(1, 2)   # [B, H, T]
-            y, strength, w = delta_rule_chunked(q, k, v, beta, st["w"], cfg.block_size)
+            # exported graphs read one document (batch 1): shapes the exporter can fix
+            static = (H, self.d_key, d) if torch.onnx.is_in_onnx_export() else None
+            y, strength, w = delta_rule_chunked(q, k, v, beta, st["w"], cfg.block_size, static_heads=static)
         new["w"] = w
         if self.norm is not None:
             y = self.norm(y)
@@ -451,14 +453,23 @@ def delta_block(q, k, v, beta, S):
     return y, u, S + k.transpose(-1, -2) @ u
 
 
-def delta_rule_chunked(q, k, v, beta, S, block, scan=None):
+def delta_rule_chunked(q, k, v, beta, S, block, scan=None, static_heads=None):
     """The delta rule over any T: the UT transforms of all blocks at once, then the state at
     each block's start (block_starts: an associative scan on the GPU, a loop on the CPU). Padded tokens get beta = 0, so they neither
-    write nor disturb the state. Returns y, write strength, state."""
+    write nor disturb the state. Returns y, write strength, state.
+
+    static_heads: (H, d_key, d_value) as Python ints, when exporting a graph of batch 1: the
+    padded block then gets a constant shape, so ONNX Runtime can fold the block's shape
+    arithmetic (Shape, Gather, Concat chains) that a data-dependent Pad otherwise leaves to
+    every run."""
     T = q.shape[2]
     if T <= block:   # one block (the exported graph always takes this path: T <= max_chunk)
         qp, kp, vp = (pad_time(t, block, 2) for t in (q, k, v))
         bp = pad_time(beta, block, 2)
+        if static_heads is not None:
+            H, dk, dv = static_heads
+            qp, kp, vp = qp.reshape(1, H, block, dk), kp.reshape(1, H, block, dk), vp.reshape(1, H, block, dv)
+            bp, S = bp.reshape(1, H, block), S.reshape(1, H, dk, dv)
         y, u, S = delta_block(qp, kp, vp, bp, S)
         return y[:, :, :T], u[:, :, :T].norm(dim=-1), S
     B, H, _, dk = q.shape
