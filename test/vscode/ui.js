@@ -324,9 +324,16 @@ async function main() {
       await newLineInMain();
       const { ghost, typed: typedText } = await typeForGhost('console.log(pa', 'th');
       // the line as the document has it: the ghost text hidden (Escape), the cursor's line read
+      // once no ghost text is left on screen (on a loaded machine Escape can take longer than a
+      // fixed pause, and a line read with the ghost still drawn holds the whole suggestion)
       const docLine = async () => {
         await page.keyboard.press('Escape');
-        await sleep(200);
+        await until('the ghost text hidden after Escape', async () => {
+          if (!(await ghostText())) return true;
+          await page.keyboard.press('Escape');
+          await sleep(250);
+          return !(await ghostText());
+        }, 10000, 100);
         return cursorLineText();
       };
       await page.keyboard.press('Control+ArrowRight');
