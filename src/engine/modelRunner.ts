@@ -183,6 +183,11 @@ export class ModelRunner {
     return this.gpu ? this.gpuMaxChunk : this.manifest.maxChunk;
   }
 
+  /** Whether two roles run on the same session (a role the model has no graph for shares another's). */
+  sharesSession(a: SessionRole, b: SessionRole): boolean {
+    return this.sessions[a] === this.sessions[b];
+  }
+
   get provider(): 'cuda' | 'cpu' {
     return this.gpu ? 'cuda' : 'cpu';
   }
@@ -241,12 +246,16 @@ export class ModelRunner {
     };
     const cpuThreads = await open(bulkFile, threads);
     const cpuOneThread = threads > 1 ? await open(bulkFile, 1) : cpuThreads;
-    const cpuShort = longFile ? await open(cpuFile, 1) : cpuOneThread;
     // the quantized one-token graph: every single token on a CPU-only run, a completion's
     // decoding steps beside a GPU (their state is never kept, so the float graph's numbers are
     // not needed there)
     const stepFile = opts.cpuGraph !== 'float' && m.graphCpuFile && m.graphCpuStepFile ? m.graphCpuStepFile : undefined;
     if (stepFile) checkFile(stepFile, `the one-token CPU graph that manifest.json names in files.graph_cpu_step (${m.manifestFile})`);
+    // the short form beside a long one: for runs of 2 to min_tokens - 1 tokens, and for single
+    // tokens when there is no step graph; with neither (the DeltaNet: long form from 2 tokens,
+    // a step graph) no run goes there, and opening it would hold its weights once more
+    const shortRunsExist = !!longFile && (m.graphCpuLongMinTokens! > 2 || !stepFile);
+    const cpuShort = shortRunsExist ? await open(cpuFile, 1) : cpuOneThread;
     const quantizedStep = stepFile ? await open(stepFile, 1) : undefined;
     // a completion's steps: the same graph without scores where the folder has it (the head
     // projects one row, no log-softmax: 1.09x per token on one thread)

@@ -204,4 +204,27 @@ describe('CPU sessions', function () {
       await runner.dispose();
     }
   });
+  // A shipped model's long CPU graph from min_tokens on and its short form below: the DeltaNet's
+  // long form starts at 2 tokens and single tokens have the step graph, so no run goes to the
+  // short form and it is not opened (its int8 weights would be held once more).
+  const shipped = ['flowformer', 'deltanet'].map((n) => path.join(ROOT, 'models', n)).filter((d) => fs.existsSync(path.join(d, 'manifest.json')));
+  for (const dir of shipped) {
+    it(`${path.basename(dir)}: the short CPU graph is open only when some run goes to it`, async () => {
+      const { runner, manifest: m } = await loadModel(dir, { provider: 'cpu', threads: 2 });
+      try {
+        assert.ok(m.graphCpuLongFile && m.graphCpuStepFile, 'the shipped models have a long and a step graph');
+        const shortRuns = m.graphCpuLongMinTokens! > 2;
+        assert.strictEqual(runner.sharesSession('cpuShort', 'cpuOneThread'), !shortRuns);
+        const state = new Float32Array(m.stateSize);
+        for (const n of [1, 2, 3]) {
+          const out = await runner.run(Int32Array.from({ length: n }, (_, i) => 300 + i), state);
+          assert.ok(out.logits.every(Number.isFinite) && out.surprisal.length === n);
+        }
+        assert.strictEqual(runner.stats.stepRuns, 1, 'the single token ran on the step graph');
+        assert.strictEqual(runner.stats.bulkRuns[0] + runner.stats.bulkRuns[1], shortRuns ? 0 : 2, 'runs of 2 and 3 tokens: bulk runs from min_tokens on');
+      } finally {
+        await runner.dispose();
+      }
+    });
+  }
 });
