@@ -183,6 +183,12 @@ async function ghostText() {
     (els) => els.map((e) => e.textContent).join('\n')).catch(() => ''));
 }
 
+/** The ghost text on the cursor's line only: its inline spans (one per coloured token) joined. */
+async function ghostFirstLine() {
+  return norm(await page.$$eval('.monaco-editor.focused .ghost-text-decoration, .monaco-editor.focused .ghost-text-decoration-preview',
+    (els) => els.map((e) => e.textContent).join('')).catch(() => ''));
+}
+
 /**
  * Types text and waits for ghost text. When none shows, it types on with the characters of
  * `more`, as a person would, one at a time (a model may answer nothing worth showing at one
@@ -308,15 +314,16 @@ async function main() {
     await step('ghost text appears after typing and Tab inserts exactly it', async () => {
       await newLineInMain();
       const { ghost, typed } = await typeForGhost('const p', 'at');
+      const first = await ghostFirstLine();
       await shot('02-ghost-text');
       const lineBefore = norm(await page.textContent('.monaco-editor.focused .view-line:has(.ghost-text-decoration), .monaco-editor.focused .current-line ~ * .view-line').catch(() => ''));
       await page.keyboard.press('Tab');
       await sleep(300);
       const text = norm(await page.$$eval('.monaco-editor.focused .view-lines .view-line', (els) => els.map((e) => e.textContent).join('\n')));
-      const first = ghost.split('\n')[0];
+      // the whole first line of the suggestion (all its coloured spans) follows what was typed
       if (first.trim() && !text.includes(typed + first)) throw new Error(`accepted text not found: ${JSON.stringify(typed + first)} (line before: ${JSON.stringify(lineBefore)})`);
       await shot('03-ghost-text-accepted');
-      log(`ghost text was ${JSON.stringify(ghost)}`);
+      log(`ghost text was ${JSON.stringify(ghost)}; its first line ${JSON.stringify(first)}`);
       await revertFile();
     });
 
