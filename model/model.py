@@ -884,5 +884,7 @@ class LM(nn.Module):
         logits = self.logits(prev).float()
         logp = torch.log_softmax(logits[:, :-1], dim=-1)
         surprisal = -logp.gather(-1, tokens.unsqueeze(-1)).squeeze(-1) / math.log(2.0)
-        importance = torch.stack([s.mean(1) for s in scores if s is not None], 0).mean(0)   # [B, T]
+        layer_scores = [s.mean(1) for s in scores if s is not None]
+        # a model of window layers only (an ablation: no recurrent block) has no scores
+        importance = torch.stack(layer_scores, 0).mean(0) if layer_scores else torch.zeros_like(surprisal)   # [B, T]
         return logits[:, -1], new_state, importance, surprisal

@@ -227,6 +227,9 @@ CONFIGS = [
            local_kv_heads=1, flow_gate=True),
     Config(arch="flowformer", vocab_size=97, d_model=32, n_layer=3, n_head=4, block_size=8, local_layers=(1,), window=8,
            local_kv_heads=1, flow_heads=2),
+    # windows only (the ablation of run 11: no recurrent block, so no importance scores)
+    Config(arch="deltanet", vocab_size=97, d_model=32, n_layer=2, n_head=4, block_size=8, local_layers=(0, 1), window=8,
+           local_kv_heads=1),
 ]
 
 
