@@ -163,9 +163,10 @@ async function engineLevel(a: Args, sample: string): Promise<EngineLevel> {
       sizes.push({ label: size.label, bytes: Buffer.byteLength(text), tokens: read.tokensRead - 1, readMs, toState: median(toState), toFirst: median(toFirst), roundTrip: median(round), toFirstMax: max(toFirst) });
       log(`${size.label}: read ${read.tokensRead} tokens in ${readMs.toFixed(0)} ms; typing: state ${median(toState).toFixed(1)} ms, first token ${median(toFirst).toFixed(1)} ms`);
       if (size.label === '1 KB') {
-        // the median of three completions: one is 32 decoding steps, and a GC pause or a GPU trial is ~6 ms
+        // the median of seven completions: one is 32 decoding steps, and a GC pause is ~6 ms (three
+        // gave 2.66 and 1.75 ms per token in two runs a minute apart on one GPU host, session 22)
         const perToken: number[] = [];
-        for (let k = 0; k < 3; k++) {
+        for (let k = 0; k < 7; k++) {
           const r = await c.complete(req(uri, version, cur.length, { maxTokens: 33, mode: 'block', suffixLines: 0 }));
           if (r.tokens > 1) perToken.push((r.msTotal - r.msToFirstToken) / (r.tokens - 1));
         }
