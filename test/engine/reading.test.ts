@@ -66,7 +66,9 @@ describe('background reading', function () {
   });
 
   it('a cancelled read rejects and stops reading', async () => {
-    const e = await engine(TINY[0]);
+    // runs of at most 256 tokens (the tiny model's default is up to 1,024, paced to ~150 ms):
+    // the run in flight when the read is cancelled may still land, nothing after it
+    const e = await engine(TINY[0], { runTokens: 256, urgentRunTokens: 256 });
     await e.openDocument('big', 1, text.repeat(4));
     const p = e.read('big', undefined, 'r1');
     await new Promise((r) => setTimeout(r, 60));
