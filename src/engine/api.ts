@@ -158,6 +158,11 @@ export interface EngineStats {
   checkpointBytes: number;
   memoryBudgetBytes: number;
   evictions: number;
+  /** Bulk runs (reading) on the runner's first and second choice (beside a GPU: the GPU and the
+   * CPU's threads; on the CPU only: all threads and one), and their wall time in ms: what trying
+   * the second choice costs a read. */
+  bulkRuns: [number, number];
+  bulkMs: [number, number];
 }
 
 /** The engine, as seen by callers (implemented in-process by Engine, across processes by EngineClient). */

@@ -194,7 +194,11 @@ export class Engine implements EngineApi {
   }
 
   async stats(): Promise<EngineStats> {
-    return { documents: this.docs.size, checkpointBytes: this.budget.bytes, memoryBudgetBytes: this.budget.budgetBytes, evictions: this.budget.evictions };
+    const r = this.model.runner.stats;
+    return {
+      documents: this.docs.size, checkpointBytes: this.budget.bytes, memoryBudgetBytes: this.budget.budgetBytes, evictions: this.budget.evictions,
+      bulkRuns: [...r.bulkRuns], bulkMs: [...r.bulkMs],
+    };
   }
 
   async cancel(cancelId: string): Promise<void> {

@@ -84,6 +84,8 @@ export interface RunnerStats {
   /** Bulk runs on the first and the second choice: the GPU and the CPU (all threads), or on
    * the CPU only all threads and one thread. */
   bulkRuns: [number, number];
+  /** Their wall time in ms, by choice. */
+  bulkMs: [number, number];
   /** Short runs (decoding) on one CPU thread and on the GPU (counted only when there is one). */
   smallRuns: [number, number];
   /** Single-token runs on a quantized one-token graph (files.graph_cpu_step or, for decoding
@@ -143,7 +145,7 @@ function checkGraph(session: InferenceSession, m: Manifest, file: string, output
 }
 
 export class ModelRunner {
-  readonly stats: RunnerStats = { runs: 0, tokens: 0, ms: 0, bulkRuns: [0, 0], smallRuns: [0, 0], stepRuns: 0, decodeGraphRuns: 0, stepThreadsRuns: 0, floatStepRuns: 0, decodeRuns: 0 };
+  readonly stats: RunnerStats = { runs: 0, tokens: 0, ms: 0, bulkRuns: [0, 0], bulkMs: [0, 0], smallRuns: [0, 0], stepRuns: 0, decodeGraphRuns: 0, stepThreadsRuns: 0, floatStepRuns: 0, decodeRuns: 0 };
   /**
    * Which of a run's two sessions (sessionChoices) is faster: one chooser per runClass.
    */
@@ -321,6 +323,7 @@ export class ModelRunner {
     if (chooser) {
       if (this.warmed.has(session)) chooser.record(choice, ms, tokens.length);
       (small ? this.stats.smallRuns : this.stats.bulkRuns)[choice]++;
+      if (!small) this.stats.bulkMs[choice] += ms;
     }
     this.warmed.add(session);
     this.stats.ms += ms;

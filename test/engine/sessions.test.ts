@@ -198,6 +198,8 @@ describe('CPU sessions', function () {
       // each session ran (the first run on all threads, the next on one; a much slower one is
       // retried rarely), and every run above equalled the first
       assert.ok(all >= 1 && one >= 1, `both sessions ran: ${all} on all threads, ${one} on one`);
+      const [msAll, msOne] = runner.stats.bulkMs;
+      assert.ok(msAll > 0 && msOne > 0 && msAll + msOne <= runner.stats.ms + 1e-6, 'each choice\'s time, within the runs\' total');
       await runner.run(tokens.subarray(0, 4), state);
       assert.strictEqual(runner.stats.bulkRuns[0] + runner.stats.bulkRuns[1], 41, 'a 4-token run is not a bulk run');
     } finally {

@@ -113,7 +113,7 @@ export function createEngine(opts: EngineOptions, onEvent: (e: EngineEvent) => v
       }
       return { uri, version: d.version, lines: top, profile, bitsPerByte: 1.234, tokens: Math.round(d.text.length / 3.5), msReading: 1 };
     },
-    async stats(): Promise<EngineStats> { return { documents: docs.size, checkpointBytes: 0, memoryBudgetBytes: opts.memoryBudgetBytes ?? 0, evictions: 0 }; },
+    async stats(): Promise<EngineStats> { return { documents: docs.size, checkpointBytes: 0, memoryBudgetBytes: opts.memoryBudgetBytes ?? 0, evictions: 0, bulkRuns: [0, 0], bulkMs: [0, 0] }; },
     async cancel(id) { cancelled.add(id); },
     async hurry() { /* answers at once anyway */ },
     async prepare() { return false; },
