@@ -377,10 +377,22 @@ async function main() {
         return !!(await item());
       }, 90000, 100);
       // ghost text beside the open list starts where the item ends
-      const ghost = await until('ghost text beside the list', async () => {
+      const besideList = async () => {
         const g = await ghostText();
         return g.trim() && (await listOpen()) ? g : undefined;
-      }, 20000);
+      };
+      let ghost = await until('ghost text beside the list', besideList, 10000).catch(() => undefined);
+      if (!ghost) {
+        // seen once in CI (of many runs; not reproduced here): the list open, no ghost text for
+        // 20 s. Moving the selection away and back makes VS Code ask the provider again for the
+        // same item; said in the log, so that a recurrence is visible
+        log('no ghost text beside the list after 10 s: selection moved down and back up');
+        await describePage();
+        await page.keyboard.press('ArrowDown');
+        await sleep(300);
+        await page.keyboard.press('ArrowUp');
+        ghost = await until('ghost text beside the list', besideList, 20000);
+      }
       const label = await item();
       await shot('03c-ghost-text-with-suggestion-list');
       log(`list item ${JSON.stringify(label)}, ghost text beside it ${JSON.stringify(ghost)}`);
