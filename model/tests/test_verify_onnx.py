@@ -11,9 +11,8 @@ import torch
 import ort_node
 import verify_onnx
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SAMPLE = os.path.join(ROOT, "samples", "mypy_semanal.py")
-SHIPPED = [os.path.join(ROOT, "models", n) for n in ("flowformer", "deltanet")]
+SAMPLE = os.path.join(ort_node.ROOT, "samples", "mypy_semanal.py")
+SHIPPED = [os.path.join(ort_node.ROOT, "models", n) for n in ("flowformer", "deltanet")]
 # both forms behind the If (1 token, and up to max_chunk), chunk ends inside and across blocks
 SIZES = [1, 7, 64, 65, 300, 1, 1, 33, 128]
 
