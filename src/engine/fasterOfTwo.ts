@@ -31,15 +31,16 @@ export class FasterOfTwo {
    * The choice for `units` of work. A trial of the other choice is skipped when it would take
    * longer than `trialLimitMs` and 4x the best's time (by its measured cost, or for a choice
    * never measured, when units > trialLimitUnits): on a GPU machine one 65,536-token CPU trial
-   * took seconds, as long as reading a whole 1 MB file on the GPU.
+   * took seconds, as long as reading a whole 1 MB file on the GPU. It is also skipped when it
+   * would take more than `budgetMs` (the caller's share of time left for trials: RunRouter).
    */
-  pick(units = 1, trialLimitMs = Infinity, trialLimitUnits = Infinity): 0 | 1 {
+  pick(units = 1, trialLimitMs = Infinity, trialLimitUnits = Infinity, budgetMs = Infinity): 0 | 1 {
     this.picks++;
     if (Number.isNaN(this.cost[0])) return 0;
     const worthTrying = (c: 0 | 1): boolean => {
-      if (Number.isNaN(this.cost[c])) return units <= trialLimitUnits;
+      if (Number.isNaN(this.cost[c])) return units <= trialLimitUnits && budgetMs > 0;
       const ms = this.cost[c] * units;
-      return ms <= trialLimitMs || ms <= 4 * this.cost[1 - c] * units;
+      return ms <= budgetMs && (ms <= trialLimitMs || ms <= 4 * this.cost[1 - c] * units);
     };
     if (Number.isNaN(this.cost[1])) return worthTrying(1) ? 1 : 0;
     const other = (1 - this.best) as 0 | 1;

@@ -14,18 +14,10 @@ import type { ProviderChoice } from './api';
 import { CONTRACT_DECODE_OUTPUTS, CONTRACT_INPUTS, CONTRACT_OUTPUTS } from './contract';
 import type { Manifest } from './manifest';
 import { ModelFolderError } from './manifest';
-import { FasterOfTwo } from './fasterOfTwo';
 import { LoadedOrt, loadOrt } from './ortLoader';
-import { runClass, RunPurpose, RunShape, sessionChoices, SessionRole } from './sessionChoice';
+import { RunRouter } from './runRouter';
+import type { RunPurpose, RunShape, SessionRole } from './sessionChoice';
 
-/**
- * Trying the other session of a run (FasterOfTwo) stops when it would cost more than this and
- * 4x the usual session's time: one such trial, a 65,536-token run on the CPU beside the H200,
- * took seconds.
- */
-const TRIAL_LIMIT_MS = 200;
-/** A session never measured is first tried on runs of at most this many tokens. */
-const TRIAL_LIMIT_TOKENS = 4096;
 /**
  * The longest GPU run by default. Longer runs read faster (H200, shipped Flowformer: 261k / 773k
  * / 1.02M tokens/s at 4,096 / 16,384 / 65,536 tokens) but the surprisal head holds two T x vocab
@@ -33,6 +25,8 @@ const TRIAL_LIMIT_TOKENS = 4096;
  * what it once allocated: the setting flowstate.gpuRunTokens goes up to the manifest's max_chunk_gpu.
  */
 export const DEFAULT_GPU_RUN_TOKENS = 16384;
+/** Tokens of the run that prepares the CPU's bulk session at load beside a GPU (longer than the graphs' short form). */
+const BULK_WARM_TOKENS = 128;
 
 export interface RunOutput {
   /** Next-token logits after the last token. */
@@ -42,6 +36,8 @@ export interface RunOutput {
   importance: Float32Array;
   /** Bits, per token. */
   surprisal: Float32Array;
+  /** The run went to the session not believed faster, to measure it (RunRouter): its time says little about the next run's. */
+  trial?: boolean;
 }
 
 export interface RunnerOptions {
@@ -146,10 +142,8 @@ function checkGraph(session: InferenceSession, m: Manifest, file: string, output
 
 export class ModelRunner {
   readonly stats: RunnerStats = { runs: 0, tokens: 0, ms: 0, bulkRuns: [0, 0], bulkMs: [0, 0], smallRuns: [0, 0], stepRuns: 0, decodeGraphRuns: 0, stepThreadsRuns: 0, floatStepRuns: 0, decodeRuns: 0 };
-  /**
-   * Which of a run's two sessions (sessionChoices) is faster: one chooser per runClass.
-   */
-  private readonly choosers = new Map<string, FasterOfTwo>();
+  /** Which of a run's two sessions (sessionChoices) it goes to. */
+  private readonly router = new RunRouter((a, b) => !this.sharesSession(a, b));
   /**
    * Sessions that have run once. A session's first run is not measured: it allocates and
    * prepares its kernels (beside the H200 the int8 step graph's first decoding steps took 4.7, 4.1,
@@ -286,6 +280,12 @@ export class ModelRunner {
     const gpuMaxChunk = m.maxChunk > 0 ? Math.max(m.maxChunk, Math.min(m.maxChunkGpu, opts.gpuMaxChunk || DEFAULT_GPU_RUN_TOKENS)) : 0;
     const runner = new ModelRunner(m, loaded, sessions, quantizedStep, quantizedDecode, floatStep, bulkMinTokens, cpuFile, note, gpuMaxChunk);
     for (const s of warmAtLoad) runner.warmed.add(s);
+    // beside a GPU the CPU's threads are the bulk runs' second choice, tried rarely: their first
+    // run (not measured: warmed) would be a whole trial wasted, 100-200 ms beside the H200
+    if (gpu) {
+      await cpuThreads.run(feeds(loaded, new Int32Array(BULK_WARM_TOKENS).fill(m.special.fim_prefix), new Float32Array(m.stateSize)));
+      runner.warmed.add(cpuThreads);
+    }
     return runner;
   }
 
@@ -299,10 +299,9 @@ export class ModelRunner {
     if (tokens.length === 0) throw new Error('run: no tokens');
     const shape: RunShape = { tokens: tokens.length, purpose, bulkMinTokens: this.bulkMinTokens, hasGpu: !!this.gpu, hasDecodeThreads: !!this.sessions.decodeStepThreads };
     const small = tokens.length < this.bulkMinTokens;
-    const [first, second] = sessionChoices(shape).map((role) => this.sessions[role]!);
-    const chooser = first !== second ? this.chooserFor(shape) : undefined;
-    const choice = chooser?.pick(tokens.length, TRIAL_LIMIT_MS, TRIAL_LIMIT_TOKENS) ?? 0;
-    const session = choice === 1 ? second : first;
+    const route = this.router.route(shape);
+    const { choice, chooser } = route;
+    const session = this.sessions[route.role]!;
     const max = session === this.gpu ? this.gpuMaxChunk : this.manifest.maxChunk;
     const t0 = performance.now();
     let out: RunOutput;
@@ -320,8 +319,8 @@ export class ModelRunner {
       out = await this.runOn(session, tokens, state);
     }
     const ms = performance.now() - t0;
+    this.router.record(route, ms, tokens.length, this.warmed.has(session));
     if (chooser) {
-      if (this.warmed.has(session)) chooser.record(choice, ms, tokens.length);
       (small ? this.stats.smallRuns : this.stats.bulkRuns)[choice]++;
       if (!small) this.stats.bulkMs[choice] += ms;
     }
@@ -334,6 +333,7 @@ export class ModelRunner {
     if (session === this.floatStep) this.stats.floatStepRuns++;
     if (purpose === 'decode') this.stats.decodeRuns++;
     this.stats.tokens += tokens.length;
+    if (route.trial) out.trial = true;
     return out;
   }
 
@@ -347,27 +347,6 @@ export class ModelRunner {
       importance: r.importance ? (r.importance.data as Float32Array) : none(),
       surprisal: r.surprisal ? (r.surprisal.data as Float32Array) : none(),
     };
-  }
-
-  private chooserFor(shape: RunShape): FasterOfTwo {
-    const { kind, size } = runClass(shape);
-    const key = `${kind} ${size}`;
-    let c = this.choosers.get(key);
-    if (!c) {
-      // Decoding steps only have a choice with the one-token graph also open on several threads
-      // (sessionChoice.ts): close, and both cheap to try, so they look as often as other runs.
-      c = new FasterOfTwo(16, 5);
-      // a new run length starts from the costs per token of the nearest one measured, so a long
-      // run is not tried on a session that is known to be far slower per token
-      for (let d = 1; d < 32 && (Number.isNaN(c.cost[0]) || Number.isNaN(c.cost[1])); d++) {
-        for (const near of [size - d, size + d]) {
-          const n = this.choosers.get(`${kind} ${near}`);
-          if (n) c.seedFrom(n);
-        }
-      }
-      this.choosers.set(key, c);
-    }
-    return c;
   }
 
   async dispose(): Promise<void> {
