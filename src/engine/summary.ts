@@ -30,6 +30,14 @@ export function bitsPerByte(doc: Document): number {
   return bytes ? bits / bytes : 0;
 }
 
+/**
+ * The document's key lines, at most maxLines, in file order: the file is cut into maxLines spans
+ * of about as many tokens each, and each span gives its most important line. Importance is about
+ * flat along a file, so the best lines of the whole file are one region's (in the 6,600-line
+ * sample, all 12 were its import block); the best of each span outlines the file (there, mostly
+ * its def lines). A span with no line to give (blank, or only duplicates) leaves its place to
+ * the best line not yet picked.
+ */
 export function summarize(doc: Document, maxLines: number, msReading: number): FileSummary {
   const { importance, surprisal, tokens } = lineScores(doc);
   const n = doc.lineCount;
@@ -43,15 +51,31 @@ export function summarize(doc: Document, maxLines: number, msReading: number): F
     const score = importance[i] * Math.sqrt(Math.min(tokens[i], 6) / 6);
     candidates.push({ line: i, text, score });
   }
-  candidates.sort((a, b) => b.score - a.score || a.line - b.line);
-  const seen = new Set<string>();
-  const picked: SummaryLine[] = [];
+  const byScore = (a: SummaryLine, b: SummaryLine) => b.score - a.score || a.line - b.line;
+  const spans = Math.max(1, Math.min(maxLines, candidates.length));
+  let total = 0;
+  for (const c of candidates) total += tokens[c.line];
+  // span k holds the candidates whose tokens before them (among candidates) fall in its share
+  const inSpan: SummaryLine[][] = Array.from({ length: spans }, () => []);
+  let before = 0;
   for (const c of candidates) {
-    const key = c.text.trim().replace(/\s+/g, ' ');
-    if (seen.has(key)) continue;
-    seen.add(key);
-    picked.push(c);
-    if (picked.length >= maxLines) break;
+    inSpan[Math.min(spans - 1, Math.floor((before * spans) / Math.max(1, total)))].push(c);
+    before += tokens[c.line];
+  }
+  const seen = new Set<string>();
+  const key = (c: SummaryLine) => c.text.trim().replace(/\s+/g, ' ');
+  const picked: SummaryLine[] = [];
+  const take = (c: SummaryLine) => { seen.add(key(c)); picked.push(c); };
+  for (const span of inSpan) {
+    const best = span.sort(byScore).find((c) => !seen.has(key(c)));
+    if (best) take(best);
+  }
+  if (picked.length < maxLines) {
+    const chosen = new Set(picked.map((c) => c.line));
+    for (const c of [...candidates].sort(byScore)) {
+      if (picked.length >= maxLines) break;
+      if (!chosen.has(c.line) && !seen.has(key(c))) take(c);
+    }
   }
   picked.sort((a, b) => a.line - b.line);
   const buckets = Math.min(n, 64);

@@ -59,7 +59,7 @@ describe('scores, predictions and summary', function () {
     assert.ok(p.importancePercentile >= 0 && p.importancePercentile <= 100);
   });
 
-  it('summarizes: key lines in file order, without duplicates, and bits per byte', async () => {
+  it('summarizes: key lines in file order, the best of each part of the file, without duplicates, and bits per byte', async () => {
     const s = await e.summarize('doc', 8);
     assert.ok(s.lines.length > 0 && s.lines.length <= 8);
     const all = text.split('\n');
@@ -73,10 +73,28 @@ describe('scores, predictions and summary', function () {
     assert.strictEqual(s.tokens, ids.length - 1);
     assert.strictEqual(s.profile[0].startLine, 0);
     assert.strictEqual(s.profile[s.profile.length - 1].endLine, all.length - 1);
-    // ranked by importance: no line left out scores above the lowest line kept (unless a duplicate)
-    const kept = new Set(s.lines.map((l) => l.text.trim()));
-    const minKept = Math.min(...s.lines.map((l) => l.score));
+    // spread over the file: the file cut into 8 spans of equal tokens (of lines that can be
+    // picked), each span's best line (by the scores summarize reports for every line when asked
+    // for more lines than there are), skipping texts already picked
+    const doc = e.document('doc');
     const big = await e.summarize('doc', 1000);
-    for (const l of big.lines) if (!kept.has(l.text.trim())) assert.ok(l.score <= minKept + 1e-12);
+    const scoreOf = new Map(big.lines.map((l) => [l.line, l.score]));
+    const lineTokens = (i: number) => doc.lineTokens(i).ids.length;
+    const pickable = all.map((t, i) => i).filter((i) => { const t = all[i].replace(/\r$/, '').trim(); return t.length >= 2 && /[\p{L}\p{N}]/u.test(t) && lineTokens(i) > 0; });
+    const total = pickable.reduce((a, i) => a + lineTokens(i), 0);
+    const spans: number[][] = Array.from({ length: 8 }, () => []);
+    let before = 0;
+    for (const i of pickable) { spans[Math.min(7, Math.floor((before * 8) / total))].push(i); before += lineTokens(i); }
+    const want: number[] = [];
+    const seen = new Set<string>();
+    for (const span of spans) {
+      const best = span.filter((i) => scoreOf.has(i) && !seen.has(all[i].trim().replace(/\s+/g, ' ')))
+        .sort((a, b) => scoreOf.get(b)! - scoreOf.get(a)! || a - b)[0];
+      if (best !== undefined) { want.push(best); seen.add(all[best].trim().replace(/\s+/g, ' ')); }
+    }
+    assert.deepStrictEqual(s.lines.map((l) => l.line), want);
+    // so no stretch of more than two spans' tokens lies between two key lines
+    const tokenAt = (i: number) => doc.lineStartToken(i);
+    for (let i = 1; i < s.lines.length; i++) assert.ok(tokenAt(s.lines[i].line) - tokenAt(s.lines[i - 1].line) <= (2 * doc.totalTokens) / 8 + 64);
   });
 });
