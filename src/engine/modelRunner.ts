@@ -144,12 +144,7 @@ export class ModelRunner {
   readonly stats: RunnerStats = { runs: 0, tokens: 0, ms: 0, bulkRuns: [0, 0], bulkMs: [0, 0], smallRuns: [0, 0], stepRuns: 0, decodeGraphRuns: 0, stepThreadsRuns: 0, floatStepRuns: 0, decodeRuns: 0 };
   /** Which of a run's two sessions (sessionChoices) it goes to. */
   private readonly router = new RunRouter((a, b) => !this.sharesSession(a, b));
-  /**
-   * Sessions that have run once. A session's first run is not measured: it allocates and
-   * prepares its kernels (beside the H200 the int8 step graph's first decoding steps took 4.7, 4.1,
-   * 9.0 ms, then 2.2), and while a chooser has only one or two measurements of a session, one
-   * slow one can keep it on the other session for dozens of runs.
-   */
+  /** Sessions that have run once: only their runs are measured (RunRouter.record says why). */
   private readonly warmed = new Set<InferenceSession>();
 
   private constructor(

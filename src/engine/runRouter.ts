@@ -59,7 +59,9 @@ export class RunRouter {
   /**
    * A routed run took `ms` for `tokens`. `measured`: false for a session's first run, which
    * allocates and prepares its kernels (beside the H200 the int8 step graph's first decoding
-   * steps took 4.7, 4.1, 9.0 ms, then 2.2): not a measure of its speed.
+   * steps took 4.7, 4.1, 9.0 ms, then 2.2): not a measure of its speed, and while a chooser has
+   * only one or two measurements of a session, one slow one can keep it on the other session
+   * for dozens of runs.
    */
   record(route: Route, ms: number, tokens: number, measured = true): void {
     this.allMs += ms;
