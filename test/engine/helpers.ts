@@ -27,6 +27,12 @@ export function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
+/** Holds the thread for `ms`, as an ONNX Runtime run holds the event loop (stand-in runners). */
+export function busyWait(ms: number): void {
+  const end = performance.now() + ms;
+  while (performance.now() < end) { /* the run */ }
+}
+
 export async function engine(modelDir: string, extra: Partial<Parameters<typeof Engine.create>[0]> = {}): Promise<Engine> {
   return Engine.create({ modelDir, provider: 'cpu', threads: 2, backgroundReading: false, ...extra });
 }

@@ -12,13 +12,7 @@ import type { ModelRunner, RunOutput } from '../../src/engine/modelRunner';
 import { Priority, PriorityGate } from '../../src/engine/priorityGate';
 import { Replayer, StaleError } from '../../src/engine/replay';
 import { RunPacer } from '../../src/engine/runPacer';
-import { engine, sampleSource, TINY } from './helpers';
-
-/** Holds the thread like an ONNX Runtime run does. */
-function busyWait(ms: number): void {
-  const end = performance.now() + ms;
-  while (performance.now() < end) { /* the run */ }
-}
+import { busyWait, engine, sampleSource, TINY } from './helpers';
 
 /** A stand-in runner: each run blocks for msPerToken per token (changeable: the machine's load). */
 class SlowRunner {

@@ -15,12 +15,7 @@ import { RunRouter } from '../../src/engine/runRouter';
 import type { RunPurpose, SessionRole } from '../../src/engine/sessionChoice';
 import { newCancelToken } from '../../src/engine/cancellation';
 import { seededRng } from '../../src/engine/sampling';
-import { sampleSource, TINY } from './helpers';
-
-function busyWait(ms: number): void {
-  const end = performance.now() + ms;
-  while (performance.now() < end) { /* the run */ }
-}
+import { busyWait, sampleSource, TINY } from './helpers';
 
 type Costs = Record<SessionRole, (tokens: number) => number>;
 
