@@ -65,6 +65,15 @@ describe('CPU sessions', function () {
     const g = new FasterOfTwo(1, 3);
     g.record(0, 10, 10); g.record(1, 1000, 10);
     assert.ok(Array.from({ length: 32 }, () => g.pick(1, 200)).includes(1));
+    // nor where it would take more than the caller's budget for trials (RunRouter: a share of all runs' time)
+    const b = new FasterOfTwo(1, 3);
+    b.record(0, 10, 10); b.record(1, 50, 10);
+    assert.ok(!Array.from({ length: 32 }, () => b.pick(10, 200, 4096, 49)).includes(1), 'a 50 ms trial, 49 ms left');
+    assert.ok(Array.from({ length: 32 }, () => b.pick(10, 200, 4096, 50)).includes(1), 'a 50 ms trial, 50 ms left');
+    const never = new FasterOfTwo(1, 3);
+    never.record(0, 10, 10);
+    assert.strictEqual(never.pick(10, 200, 4096, 0), 0, 'never measured: tried only while some budget is left');
+    assert.strictEqual(never.pick(10, 200, 4096, 1), 1);
     // a new chooser takes the costs it lacks from another one
     const h = new FasterOfTwo(4, 3);
     h.record(0, 50, 10);
