@@ -91,8 +91,8 @@ def verify(model, text_file, tokens=20000, checkpoint=None, runtime="auto", size
             state_ort, state_pt = state_ort_next, s_pt
             pos, i = pos + n, i + 1
     finally:
-        if node_tokenize:
-            sess.close()
+        # the Node bridge is a child process to end; Python onnxruntime's session has nothing to close
+        getattr(sess, "close", lambda: None)()
     return worst
 
 
