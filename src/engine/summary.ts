@@ -70,11 +70,11 @@ export function summarize(doc: Document, maxLines: number, msReading: number): F
     const best = span.sort(byScore).find((c) => !seen.has(key(c)));
     if (best) take(best);
   }
+  // a picked line's text is in `seen`, so this skips the picked lines too
   if (picked.length < maxLines) {
-    const chosen = new Set(picked.map((c) => c.line));
     for (const c of [...candidates].sort(byScore)) {
       if (picked.length >= maxLines) break;
-      if (!chosen.has(c.line) && !seen.has(key(c))) take(c);
+      if (!seen.has(key(c))) take(c);
     }
   }
   picked.sort((a, b) => a.line - b.line);
