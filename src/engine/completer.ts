@@ -4,6 +4,7 @@
 import type { CompletionRequest, CompletionResult } from './api';
 import type { CancelToken } from './cancellation';
 import type { Document } from './document';
+import { LONG_LINE_CHARS, spliceLineTokens, tokensBeforeBoundary } from './lineSplice';
 import type { Manifest } from './manifest';
 import { Priority } from './priorityGate';
 import type { Replayer, StateAt } from './replay';
@@ -38,6 +39,14 @@ function hotLineStarts(doc: Document, line: number): number[] {
   return line > 0 ? [doc.lineStartToken(line - 1), doc.lineStartToken(line)] : [doc.lineStartToken(line)];
 }
 
+/** Length of the longest common prefix of a and b. */
+function commonPrefix(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  let i = 0;
+  while (i < n && a.charCodeAt(i) === b.charCodeAt(i)) i++;
+  return i;
+}
+
 function prefixEqual(a: Int32Array, b: Int32Array, n: number): boolean {
   for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
   return true;
@@ -64,7 +73,15 @@ export class Completer {
    * Stores hot checkpoints at the start of the line and of the line before.
    */
   async cursorState(doc: Document, line: number, prefixText: string, needLogits: boolean, heal: boolean, cancel: CancelToken): Promise<CursorState> {
-    let ids = this.tokenizer.encodeLine(prefixText).ids;
+    const gL = doc.lineStartToken(line);
+    const lineText = doc.buf.lines[line];
+    const lineTokens = doc.lineTokens(line);
+    // in a long line only the part after its last chunk boundary before the cursor is tokenised
+    // anew, and the state is kept there (hot) for the next keystroke; a short line starts afresh
+    const { tokens, keptHead } = lineText.length >= LONG_LINE_CHARS
+      ? spliceLineTokens((s) => this.tokenizer.encodeLine(s), prefixText, { text: lineText, tokens: lineTokens, chars: commonPrefix(lineText, prefixText) })
+      : { tokens: this.tokenizer.encodeLine(prefixText), keptHead: 0 };
+    let ids = tokens.ids;
     let healBytes: Uint8Array = new Uint8Array(0);
     let healTokens = 0;
     if (heal && ids.length > 0) {
@@ -72,14 +89,16 @@ export class Completer {
       healTokens = 1;
       ids = ids.subarray(0, ids.length - 1);
     }
-    const gL = doc.lineStartToken(line);
-    const lineIds = doc.lineTokens(line).ids;
+    const lineIds = lineTokens.ids;
     const target = gL + ids.length;
+    const gKept = gL + Math.min(keptHead, ids.length);   // the document's tokens up to here are the prefix's
     // a checkpoint inside this line is usable while the line's tokens agree with the prefix's
     const usable = (c: { g: number; logits?: Float32Array }) => (needLogits ? c.g < target || (c.g === target && !!c.logits) : c.g <= target)
-      && (c.g <= gL || prefixEqual(lineIds, ids, c.g - gL));
+      && (c.g <= gKept || prefixEqual(lineIds, ids, c.g - gL));
     let st: StateAt = this.replayer.startFor(doc, target, usable);
-    if (st.g < gL) st = await this.replayer.advance(doc, st, gL, { priority: Priority.Interactive, cancel, hot: hotLineStarts(doc, line) });
+    const hot = hotLineStarts(doc, line);
+    if (gKept > gL) hot.push(gKept);
+    if (st.g < gKept) st = await this.replayer.advance(doc, st, gKept, { priority: Priority.Interactive, cancel, hot });
     if (st.g < target) {
       const tail = ids.subarray(st.g - gL);
       const out = await this.replayer.run(Priority.Interactive, tail, st.state, cancel);
@@ -109,11 +128,16 @@ export class Completer {
    * The hot checkpoints cursorState stores, made ahead of a request (EngineApi.prepare): below
    * interactive priority, so a completion elsewhere goes first; an edit makes it stop (stale).
    */
-  async prepareLine(doc: Document, line: number, cancel: CancelToken, maxRun?: number): Promise<boolean> {
+  async prepareLine(doc: Document, line: number, col: number, cancel: CancelToken, maxRun?: number): Promise<boolean> {
     const gL = doc.lineStartToken(line);
-    const st = this.replayer.startFor(doc, gL);
-    if (st.g >= gL) return false;   // a checkpoint is there already
-    await this.replayer.advance(doc, st, gL, { priority: Priority.Read, cancel, hot: hotLineStarts(doc, line), maxRun });
+    const lineText = doc.buf.lines[line];
+    // in a long line, where the cursor is rather than where the line starts
+    const g = gL + (lineText.length >= LONG_LINE_CHARS ? tokensBeforeBoundary(lineText, doc.lineTokens(line), col) : 0);
+    const st = this.replayer.startFor(doc, g);
+    if (st.g >= g) return false;   // a checkpoint is there already
+    const hot = hotLineStarts(doc, line);
+    if (g > gL) hot.push(g);
+    await this.replayer.advance(doc, st, g, { priority: Priority.Read, cancel, hot, maxRun });
     return true;
   }
 

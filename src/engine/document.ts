@@ -5,6 +5,7 @@
 import type { TextEdit } from './api';
 import { Checkpoint, CheckpointBudget, CheckpointOwner, tick } from './checkpoints';
 import { LineBuffer } from './lineBuffer';
+import { LONG_LINE_CHARS, SharedPart, spliceLineTokens } from './lineSplice';
 import { yieldToEventLoop } from './priorityGate';
 import type { LineTokenizer, LineTokens } from './tokenizer';
 
@@ -170,17 +171,30 @@ export class Document implements CheckpointOwner {
     let firstG = Infinity;
     for (const e of edits) {
       const pos = this.buf.position(e.rangeOffset);
-      const lastLine = this.buf.position(e.rangeOffset + e.rangeLength).line;
+      const end = this.buf.position(e.rangeOffset + e.rangeLength);
+      const lastLine = end.line;
       // an earlier edit left the lines after it untokenised: count their cached tokens again
       // up to this edit (stale scores there move with them)
       if (this.hasStaleScores) this.extendTokenizedCached(lastLine + 2);
       // lines before the edit keep their tokens; beyond the tokenised prefix nothing is known yet
-      const g = this.lineTok[Math.min(pos.line, this.tokValid)];
-      firstG = Math.min(firstG, g);
+      let g = this.lineTok[Math.min(pos.line, this.tokValid)];
       const oldAfter = lastLine + 1 <= this.tokValid && lastLine + 1 < this.buf.lineCount ? this.lineTok[lastLine + 1] : undefined;
+      const head = this.sharedPart(pos.line, pos.col);
+      const tail = this.sharedPart(lastLine, this.buf.lines[lastLine].length - end.col);
       const eff = this.buf.applyEdit(e);
       if (eff.removed === 1 && eff.inserted === 1) this.toks[eff.firstLine] = undefined;
       else this.toks.splice(eff.firstLine, eff.removed, ...new Array<LineTokens | undefined>(eff.inserted).fill(undefined));
+      // in a long line, the tokens before the edit stay (and with them the checkpoints and
+      // scores there), and those after it are reused
+      const lastNew = eff.firstLine + eff.inserted - 1;
+      if (head || tail) {
+        const encode = (s: string) => this.tokenizer.encodeLine(s);
+        const first = spliceLineTokens(encode, this.buf.lines[eff.firstLine], head, lastNew === eff.firstLine ? tail : undefined);
+        this.toks[eff.firstLine] = first.tokens;
+        if (pos.line <= this.tokValid) g += first.keptHead;
+        if (tail && lastNew > eff.firstLine) this.toks[lastNew] = spliceLineTokens(encode, this.buf.lines[lastNew], undefined, tail).tokens;
+      }
+      firstG = Math.min(firstG, g);
       this.tokValid = Math.min(this.tokValid, eff.firstLine);
       this.shiftScores(g, oldAfter, eff.firstLine + eff.inserted);
     }
@@ -189,6 +203,13 @@ export class Document implements CheckpointOwner {
     this.lastEditMs = Date.now();
     this.invalidateFrom(firstG);
     return firstG;
+  }
+
+  /** A long line's text and tokens, when known, as the part of it an edit leaves (`chars` characters). */
+  private sharedPart(line: number, chars: number): SharedPart | undefined {
+    const text = this.buf.lines[line];
+    const tokens = this.toks[line];
+    return tokens && text.length >= LONG_LINE_CHARS && chars > 0 ? { text, tokens, chars } : undefined;
   }
 
   invalidateFrom(g: number): void {

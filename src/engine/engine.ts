@@ -165,9 +165,9 @@ export class Engine implements EngineApi {
     this.preparing.set(doc, token);
     try {
       // the cursor just moved: the user is about to type, so runs stay as short as while typing
-      const line = doc.buf.position(Math.min(offset, doc.buf.length)).line;
+      const { line, col } = doc.buf.position(Math.min(offset, doc.buf.length));
       await doc.tokenizeUpTo(line + 1, token);
-      return await this.completer.prepareLine(doc, line, token, this.opts.activeRunTokens);
+      return await this.completer.prepareLine(doc, line, col, token, this.opts.activeRunTokens);
     } catch (e) {
       if (e instanceof CancelledError || e instanceof StaleError) return false;
       throw e;

@@ -166,7 +166,7 @@ export class Replayer {
     const { k } = doc.tokenPosition(g);
     const every = this.cfg.checkpointEvery;
     // regular checkpoints at line starts; inside very long lines too, sparser
-    if ((k === 0 && since >= every) || since >= 4 * every) doc.addCheckpoint(g, state);
+    if ((k === 0 && since >= every) || since >= 2 * every) doc.addCheckpoint(g, state);
   }
 
   private prevRegular(doc: Document, g: number): number {

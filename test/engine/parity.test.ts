@@ -2,9 +2,8 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { StateTensor } from '../../src/engine/manifest';
 import { loadModel } from '../../src/engine/modelFolder';
-import { f32, FIXTURES, maxRelDiff, ROOT, TINY } from './helpers';
+import { f32, FIXTURES, maxRelDiff, maxStateDiff, ROOT, TINY } from './helpers';
 
 /** Every model folder with a committed fixture of its name: the tiny test models and the shipped
  *  models (strided values). */
@@ -12,27 +11,6 @@ const MODELS = fs.readdirSync(path.join(ROOT, 'models')).map((n) => path.join(RO
   .filter((dir) => fs.existsSync(path.join(FIXTURES, `${path.basename(dir)}.json`)) && fs.existsSync(path.join(dir, 'manifest.json')));
 
 const strided = (a: Float32Array, k: number) => (k === 1 ? a : a.filter((_, i) => i % k === 0));
-
-/**
- * The largest difference of a state value from the fixture's, relative to the largest magnitude in
- * its tensor. Running sums reach 1e8 in one tensor and 1e-2 in another, and an entry's float32
- * rounding follows its tensor's scale (a value near zero in a tensor of magnitude 80 carries that
- * tensor's rounding), so a plain per-value relative difference measures the wrong thing there.
- * `ref` holds every `stride`-th value of the state.
- */
-function maxStateDiff(state: Float32Array, ref: Float32Array, tensors: StateTensor[], stride: number): number {
-  assert.strictEqual(ref.length, Math.ceil(state.length / stride), 'state lengths differ');
-  let worst = 0;
-  for (const t of tensors) {
-    const end = t.offset + t.shape.reduce((a, b) => a * b, 1);
-    let scale = 0, err = 0;
-    for (let i = t.offset; i < end; i++) scale = Math.max(scale, Math.abs(state[i]));
-    for (let j = Math.ceil(t.offset / stride); j * stride < end; j++) err = Math.max(err, Math.abs(ref[j] - state[j * stride]));
-    const d = err / Math.max(1, scale);
-    if (!(d <= worst)) worst = Number.isNaN(d) ? Infinity : d;
-  }
-  return worst;
-}
 
 describe('parity with the PyTorch fixtures (CPU provider)', () => {
   it('covers both tiny models', () => assert.ok(TINY.every((d) => MODELS.includes(d))));
