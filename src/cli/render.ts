@@ -50,7 +50,8 @@ export function renderMain(r: MainReport, color: boolean, width: number, asked: 
   while (pieces.length > 1 && !pieces[pieces.length - 1].trim()) { pieces.pop(); blank++; }
   const gutter = String(c.line + pieces.length - 1).length;
   pieces.forEach((p, i) => {
-    const head = i === 0 ? st.dim(c.linePrefix) : '';
+    // in a long line (minified code), the end of the line before the cursor
+    const head = i === 0 ? st.dim(cutLeft(c.linePrefix, Math.max(24, width - gutter - 4 - p.length))) : '';
     out.push(`  ${st.dim(String(c.line + i).padStart(gutter) + ' │')} ${head}${st.green(p)}`);
   });
   if (blank) out.push(`  ${st.dim(' '.repeat(gutter) + ` │ (then ${blank} line break${blank > 1 ? 's' : ''})`)}`);
@@ -72,6 +73,10 @@ export function renderMain(r: MainReport, color: boolean, width: number, asked: 
 
 function cut(s: string, width: number): string {
   return s.length > width ? s.slice(0, width - 1) + '…' : s;
+}
+
+function cutLeft(s: string, width: number): string {
+  return s.length > width ? '…' + s.slice(s.length - width + 1) : s;
 }
 
 export function renderScore(r: ScoreReport, asked: string): string {

@@ -19,6 +19,8 @@ interface Window {
   endLine: number;
   /** Offsets covered by the engine's read when fetched (tokens past it were not known yet). */
   endOffset: number;
+  /** Offsets decorated, when the lines on screen held more than MAX_WINDOW_CHARS (long lines). */
+  span?: [number, number];
   readComplete: boolean;
   scores: TokenScores;
   levels: Uint8Array;
@@ -33,7 +35,16 @@ export interface OverlayRefresh {
   decorated: number;
   perLevel: number[];
   fetched: boolean;
+  /** Offsets fetched, when cut to MAX_WINDOW_CHARS around the cursor (long lines). */
+  span?: [number, number];
 }
+
+/**
+ * Most characters decorated at once. Windows are whole lines, and a minified bundle's one line
+ * would make its window the whole file: hundreds of thousands of tokens read, fetched and banded
+ * on every refresh. Lines on screen longer than this are decorated around the cursor instead.
+ */
+export const MAX_WINDOW_CHARS = 40_000;
 
 interface Thresholds {
   version: number;
@@ -81,6 +92,11 @@ export class Overlay implements vscode.Disposable, vscode.HoverProvider {
     this.disposables.push(
       this.legend, this._onDidRefresh, ...this.types.importance, ...this.types.surprise,
       vscode.window.onDidChangeTextEditorVisibleRanges((e) => this.schedule(e.textEditor, 'scroll', 0)),
+      vscode.window.onDidChangeTextEditorSelection((e) => {
+        // in a long line the window follows the cursor (scrolling along a line reports no change)
+        const w = this.windows.get(e.textEditor);
+        if (w?.span && moved(w.span, windowSpan(e.textEditor, w.startLine, w.endLine))) this.schedule(e.textEditor, 'cursor', 100);
+      }),
       vscode.window.onDidChangeVisibleTextEditors((eds) => {
         for (const ed of [...this.windows.keys()]) if (!eds.includes(ed)) this.windows.delete(ed);
         for (const ed of eds) if (this.modes.has(ed.document.uri.toString())) this.schedule(ed, 'editor shown', 0);
@@ -189,7 +205,7 @@ export class Overlay implements vscode.Disposable, vscode.HoverProvider {
     const first = Math.min(...vis.map((r) => r.start.line));
     const last = Math.max(...vis.map((r) => r.end.line));
     const old = this.windows.get(ed);
-    if (old && old.version === doc.version && old.mode === mode && old.readComplete && old.startLine <= first && old.endLine >= last) {
+    if (old && old.version === doc.version && old.mode === mode && old.readComplete && old.startLine <= first && old.endLine >= last && (!old.span || !moved(old.span, windowSpan(ed, old.startLine, old.endLine)))) {
       this.record({ uri, version: doc.version, reason, ms: performance.now() - t0, tokens: 0, decorated: 0, perLevel: [], fetched: false });
       return; // still inside the decorated window
     }
@@ -199,8 +215,8 @@ export class Overlay implements vscode.Disposable, vscode.HoverProvider {
       const startLine = Math.max(0, first - Math.ceil(screen / 2));
       const endLine = Math.min(doc.lineCount - 1, last + Math.ceil(screen / 2));
       const version = doc.version;
-      const startOff = doc.offsetAt(new vscode.Position(startLine, 0));
-      const endOff = doc.offsetAt(doc.lineAt(endLine).range.end);
+      const span = windowSpan(ed, startLine, endLine);
+      const [startOff, endOff] = span ?? [doc.offsetAt(new vscode.Position(startLine, 0)), doc.offsetAt(doc.lineAt(endLine).range.end)];
       // The engine scores only what it has read: read up to the window's end first (cheap from a
       // checkpoint after an edit); if that takes long (a large file still being read), decorate
       // what is known now and come back when the read is done.
@@ -223,7 +239,7 @@ export class Overlay implements vscode.Disposable, vscode.HoverProvider {
       const n = scores.starts.length;
       const levels = new Uint8Array(n);
       const ranges: vscode.Range[][] = [[], [], [], []];
-      const text = doc.getText(new vscode.Range(new vscode.Position(startLine, 0), doc.lineAt(endLine).range.end));
+      const text = doc.getText(new vscode.Range(doc.positionAt(startOff), doc.positionAt(endOff)));
       let decorated = 0;
       for (let i = 0; i < n; i++) {
         let s = scores.starts[i], e = scores.ends[i];
@@ -243,8 +259,8 @@ export class Overlay implements vscode.Disposable, vscode.HoverProvider {
       if (!old || old.mode !== mode) for (const t of this.types[other]) ed.setDecorations(t, []);
       const lastRead = n ? scores.ends[n - 1] : startOff;
       const readComplete = readDone;
-      this.windows.set(ed, { uri, version, mode, startLine, endLine, endOffset: lastRead, readComplete, scores, levels });
-      this.record({ uri, version, reason, ms: performance.now() - t0, tokens: n, decorated, perLevel: ranges.map((r) => r.length), fetched: true });
+      this.windows.set(ed, { uri, version, mode, startLine, endLine, endOffset: lastRead, readComplete, scores, levels, span });
+      this.record({ uri, version, reason, ms: performance.now() - t0, tokens: n, decorated, perLevel: ranges.map((r) => r.length), fetched: true, span });
     } catch (e) {
       this.engine.log.debug(`overlay refresh (${reason}): ${e}`);
     } finally {
@@ -254,7 +270,7 @@ export class Overlay implements vscode.Disposable, vscode.HoverProvider {
     }
   }
 
-  private record(r: OverlayRefresh) {
+  private record(r: OverlayRefresh): void {
     this.refreshes.push(r);
     if (this.refreshes.length > 1000) this.refreshes.splice(0, 500);
     this._onDidRefresh.fire(r);
@@ -340,4 +356,25 @@ export class Overlay implements vscode.Disposable, vscode.HoverProvider {
     for (const t of this.pending.values()) clearTimeout(t);
     for (const d of this.disposables) d.dispose();
   }
+}
+
+/**
+ * The offsets to decorate when the lines [startLine, endLine] hold more than MAX_WINDOW_CHARS:
+ * around the cursor when it is among them, else from the first line on screen.
+ */
+function windowSpan(ed: vscode.TextEditor, startLine: number, endLine: number): [number, number] | undefined {
+  const doc = ed.document;
+  const lo = doc.offsetAt(new vscode.Position(startLine, 0));
+  const hi = doc.offsetAt(doc.lineAt(endLine).range.end);
+  if (hi - lo <= MAX_WINDOW_CHARS) return undefined;
+  const cursor = doc.offsetAt(ed.selection.active);
+  const screen = ed.visibleRanges.length ? doc.offsetAt(new vscode.Position(ed.visibleRanges[0].start.line, 0)) : lo;
+  const from = cursor >= lo && cursor <= hi ? cursor - MAX_WINDOW_CHARS / 2 : screen;
+  const start = Math.max(lo, Math.min(from, hi - MAX_WINDOW_CHARS));
+  return [start, start + MAX_WINDOW_CHARS];
+}
+
+/** Whether the window to decorate has moved by a quarter of its length or more. */
+function moved(old: [number, number], now: [number, number] | undefined): boolean {
+  return !now || Math.abs(now[0] - old[0]) >= MAX_WINDOW_CHARS / 4;
 }

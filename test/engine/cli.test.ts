@@ -152,6 +152,21 @@ describe('CLI (out/src/cli/main.js)', function () {
     assert.strictEqual(plain.stdout.split('\n').filter((l) => /^\s*\d+ [ ▂▄▆█]│ /.test(l)).length, 12);
   });
 
+  it('text output of a minified file (one line of 20 KB) stays within --width, the cursor\'s line cut from the left', async () => {
+    const min = path.join(dir, 'bundle.min.js');
+    const body = 'var a=function(b,c){return b+c*2},d="x";'.repeat(500);
+    fs.writeFileSync(min, body);
+    const r = await cli([min, ...common, '--no-color', '--width', '100', '--max-tokens', '4']);
+    assert.strictEqual(r.code, 0, r.stderr);
+    // every line that shows the file's text (completion, summary, heat map), gutters included
+    const shown = r.stdout.split('\n').filter((l) => l.includes('function'));
+    assert.ok(shown.length >= 3, r.stdout);
+    assert.deepStrictEqual(shown.filter((l) => l.length > 100 + 10), [], 'lines over the width');
+    // the completion shows the end of the line before the cursor
+    const cursorLine = shown.find((l) => /^\s+1 │ …/.test(l));
+    assert.ok(cursorLine && body.includes(cursorLine.replace(/^\s+1 │ …/, '').slice(0, 40)), cursorLine);
+  });
+
   it('score: bits per byte of each file is the from-scratch surprisal sum over its bytes', async () => {
     const other = path.join(dir, 'other.txt');
     const otherText = 'Ünïcode ✓ line one\nline two 😀\n';

@@ -58,6 +58,8 @@ function makeWorkspace(ws) {
   fs.writeFileSync(path.join(ws, 'large.js'), ts.slice(0, cut + 1));
   // the same text under another name: a file the engine has not read yet (summary timing)
   fs.writeFileSync(path.join(ws, 'large-unread.js'), ts.slice(0, cut + 1));
+  // a minified bundle: ~200 KB of that code on one line
+  fs.writeFileSync(path.join(ws, 'bundle.min.js'), ts.slice(0, 240_000).replace(/\s+/g, ' '));
 }
 
 function writeUserSettings(dir, extra) {

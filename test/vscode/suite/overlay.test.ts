@@ -1,5 +1,6 @@
 import * as assert from 'assert';
 import * as vscode from 'vscode';
+import { MAX_WINDOW_CHARS, OverlayRefresh } from '../../../src/features/overlay';
 import { api, closeAll, openEditor, percentile, report, sleep, waitFor } from './helpers';
 
 describe('attention overlay', function () {
@@ -71,6 +72,33 @@ describe('attention overlay', function () {
     await vscode.commands.executeCommand('editorScroll', { to: 'down', by: 'line', value: 3 });
     const small = await waitFor('a refresh after a small scroll', () => a.overlay.refreshes.slice(k)[0], 5000, 2);
     report(`overlay | large.js | scroll by a screen or more | n=${times.length} | p50 ${percentile(times, 0.5).toFixed(1)} ms | p95 ${percentile(times, 0.95).toFixed(1)} ms | ~${Math.round(percentile(tokens, 0.5))} tokens fetched per window (2 screens) | 3-line scroll: ${small.ms.toFixed(2)} ms, fetched=${small.fetched}`);
+    await vscode.commands.executeCommand('flowstate.toggleOverlay');
+  });
+
+  it('in a minified file (one line of ~200 KB) decorates the part around the cursor, and follows the cursor', async () => {
+    const a = await api();
+    const ed = await openEditor('bundle.min.js');
+    const uri = ed.document.uri.toString();
+    const len = ed.document.getText().length;
+    assert.ok(ed.document.lineCount === 1 && len > 4 * MAX_WINDOW_CHARS, `${ed.document.lineCount} lines, ${len} characters`);
+    const moveTo = (offset: number) => { const p = ed.document.positionAt(offset); ed.selection = new vscode.Selection(p, p); };
+    const covers = (r: OverlayRefresh, offset: number) => !!r.span && r.span[0] <= offset && offset <= r.span[1] && r.span[1] - r.span[0] <= MAX_WINDOW_CHARS;
+    const at = Math.floor(len * 0.6);
+    moveTo(at);
+    const n0 = a.overlay.refreshes.length;
+    await vscode.commands.executeCommand('flowstate.toggleOverlay');
+    const r = await waitFor('a refresh around the cursor', () => a.overlay.refreshes.slice(n0).find((x) => x.uri === uri && x.fetched && x.decorated > 0 && covers(x, at)), 120000);
+    assert.ok(r.tokens > 0 && r.tokens <= MAX_WINDOW_CHARS, `${r.tokens} tokens fetched`);
+    // the cursor goes to the line's first tenth: the window goes with it
+    const back = Math.floor(len * 0.1);
+    const n1 = a.overlay.refreshes.length;
+    moveTo(back);
+    await waitFor('a refresh around the moved cursor', () => a.overlay.refreshes.slice(n1).find((x) => x.uri === uri && x.fetched && x.decorated > 0 && covers(x, back)), 60000);
+    // a step of a few characters stays inside the window: nothing fetched
+    const n2 = a.overlay.refreshes.length;
+    moveTo(back + 20);
+    await sleep(400);
+    assert.deepStrictEqual(a.overlay.refreshes.slice(n2).filter((x) => x.uri === uri && x.fetched), []);
     await vscode.commands.executeCommand('flowstate.toggleOverlay');
   });
 
