@@ -7,10 +7,13 @@
 /** Measurements of a choice before its cost (their median) is trusted. */
 const UNSETTLED = 3;
 
+interface Sample { cost: number; pick: number }
+
 export class FasterOfTwo {
   /** Recent cost per unit of work of each choice: the median of its last measurements (NaN: not tried yet). */
   readonly cost: [number, number] = [NaN, NaN];
-  private readonly recent: [number[], number[]] = [[], []];
+  private readonly recent: [Sample[], Sample[]] = [[], []];
+  private readonly measured: [number, number] = [0, 0];
   private picks = 0;
 
   /**
@@ -21,6 +24,18 @@ export class FasterOfTwo {
    *   GPU's 6 ms runs, since the other choice is measured again only now and then.
    */
   constructor(private readonly exploreEvery = 16, private readonly window = 5) {}
+
+  /**
+   * Measurements older than this many picks no longer count while a newer one exists: the choice
+   * not believed faster is measured only on its trials, so its window would otherwise hold the
+   * runs that made it lose, long after that load has gone. On this 2-core machine a burst of
+   * three slow multi-threaded reading runs sent the engine to one thread, and trials of the
+   * threads then, each as fast as before the burst, needed four trials (~80 runs, most of a 1 MB
+   * file's read, 0.7x the speed) to outvote the burst in the median.
+   */
+  private get staleAfter(): number {
+    return 2 * this.exploreEvery;
+  }
 
   /** The choice believed faster (0 until both have been measured and 1 was faster). */
   get best(): 0 | 1 {
@@ -36,6 +51,8 @@ export class FasterOfTwo {
    */
   pick(units = 1, trialLimitMs = Infinity, trialLimitUnits = Infinity, budgetMs = Infinity): 0 | 1 {
     this.picks++;
+    this.updateCost(0);
+    this.updateCost(1);
     if (Number.isNaN(this.cost[0])) return 0;
     const worthTrying = (c: 0 | 1): boolean => {
       if (Number.isNaN(this.cost[c])) return units <= trialLimitUnits && budgetMs > 0;
@@ -48,7 +65,7 @@ export class FasterOfTwo {
     // after a long read), which the median cannot outvote yet: it is tried every other pick until
     // it has that many measurements (beside the H200, one slow first CPU step otherwise sent the
     // next 561 of 563 steps to the GPU: BENCHMARKS.md, session 18)
-    if (this.recent[other].length < Math.min(UNSETTLED, this.window)) {
+    if (this.measured[other] < Math.min(UNSETTLED, this.window)) {
       return this.picks % 2 === 0 && worthTrying(other) ? other : this.best;
     }
     // a choice k times slower is tried k times less often, so trying it costs about the same
@@ -63,7 +80,8 @@ export class FasterOfTwo {
     for (const c of [0, 1] as const) {
       if (Number.isNaN(this.cost[c]) && !Number.isNaN(other.cost[c])) {
         this.cost[c] = other.cost[c];
-        this.recent[c] = [other.cost[c]];
+        this.recent[c] = [{ cost: other.cost[c], pick: this.picks }];
+        this.measured[c] = Math.max(this.measured[c], 1);
       }
     }
   }
@@ -72,9 +90,18 @@ export class FasterOfTwo {
   record(choice: 0 | 1, ms: number, units: number): void {
     if (!(units > 0) || !(ms >= 0)) return;
     const r = this.recent[choice];
-    r.push(ms / units);
+    r.push({ cost: ms / units, pick: this.picks });
     if (r.length > this.window) r.shift();
-    const sorted = [...r].sort((a, b) => a - b);
+    this.measured[choice]++;
+    this.updateCost(choice);
+  }
+
+  /** The median of the choice's recent measurements that are not stale (the latest always counts). */
+  private updateCost(choice: 0 | 1): void {
+    const r = this.recent[choice];
+    if (!r.length) return;
+    const fresh = r.filter((x, i) => i === r.length - 1 || x.pick >= this.picks - this.staleAfter).map((x) => x.cost);
+    const sorted = fresh.sort((a, b) => a - b);
     const mid = sorted.length >> 1;
     this.cost[choice] = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
   }

@@ -115,6 +115,29 @@ describe('CPU sessions', function () {
     assert.strictEqual(f.best, 0);
   });
 
+  it('FasterOfTwo: after a burst of slow runs of the usual choice, its trials bring it back within a few dozen runs', () => {
+    // reading on this 2-core machine: all threads 0.09 ms per token, one thread 0.14; three runs
+    // on all threads at 0.18 (another process took a core) flip it to one thread; a trial of the
+    // threads after a stretch on one thread is sometimes slow too (0.165: its threads woke cold)
+    const f = new FasterOfTwo(16, 5);
+    let trials = 0;
+    const run = (slow0: boolean) => {
+      const c = f.pick(1000);
+      const cold = c === 0 && f.best === 1 && trials++ % 2 === 0;
+      f.record(c, c === 1 ? 140 : slow0 ? 180 : cold ? 165 : 90, 1000);
+      return c;
+    };
+    for (let i = 0; i < 60; i++) run(false);
+    assert.strictEqual(f.best, 0);
+    for (let i = 0; i < 3; i++) run(true);
+    assert.strictEqual(f.best, 1, 'the burst moves it to one thread');
+    let onOne = 0;
+    for (let i = 0; i < 200; i++) onOne += run(false);
+    assert.strictEqual(f.best, 0);
+    // with the burst's runs counted until newer trials outvote them in the median: 106
+    assert.ok(onOne <= 70, `${onOne} of 200 runs after the burst on one thread`);
+  });
+
   it('routing: a completion\'s next token goes to the quantized one-token graph, beside a GPU too; a document\'s tokens never do', () => {
     const shape = (tokens: number, purpose: RunShape['purpose'], hasGpu: boolean): RunShape => ({ tokens, purpose, hasGpu, bulkMinTokens: 32 });
     // beside a GPU: reading stays on the float graph (GPU or its CPU form), so checkpoints and
