@@ -5,7 +5,7 @@
 import type { TextEdit } from './api';
 import { Checkpoint, CheckpointBudget, CheckpointOwner, tick } from './checkpoints';
 import { LineBuffer } from './lineBuffer';
-import { LONG_LINE_CHARS, SharedPart, spliceLineTokens } from './lineSplice';
+import { isChunkBoundary, LONG_LINE_CHARS, SharedPart, spliceLineTokens } from './lineSplice';
 import { yieldToEventLoop } from './priorityGate';
 import type { LineTokenizer, LineTokens } from './tokenizer';
 
@@ -18,6 +18,15 @@ const MAX_HOT = 4;
  * or drops the stale scores after it.
  */
 const TOKENIZE_SLICE_MS = 10;
+/**
+ * Lines this long are tokenised in pieces between chunk boundaries (lineSplice.ts), a slice at a
+ * time: a minified bundle's one line of a megabyte takes ~1.6 s, which would hold the engine.
+ */
+const SLICED_LINE_CHARS = 32768;
+const PIECE_CHARS = 8192;
+
+/** A long line being tokenised piece by piece. */
+interface PartialLine { line: number; text: string; pos: number; ids: Int32Array[]; starts: Uint32Array[] }
 
 export class Document implements CheckpointOwner {
   readonly buf: LineBuffer;
@@ -25,6 +34,7 @@ export class Document implements CheckpointOwner {
   private lineTok = new Float64Array(2);
   /** lineTok[0..tokValid] are correct. */
   private tokValid = 0;
+  private partial: PartialLine | undefined;
   checkpoints: Checkpoint[] = [];
   frontier: Checkpoint | undefined;
   importance = new Float32Array(1024);
@@ -85,8 +95,37 @@ export class Document implements CheckpointOwner {
   /** The tokens of line i without its newline. */
   lineTokens(i: number): LineTokens {
     let t = this.toks[i];
+    if (!t && this.buf.lines[i].length >= SLICED_LINE_CHARS) this.encodeLongLine(i, Infinity);
+    t = this.toks[i];
     if (!t) { t = this.tokenizer.encodeLine(this.buf.lines[i]); this.toks[i] = t; }
     return t;
+  }
+
+  /**
+   * Tokenises long line i piece by piece until done (its tokens stored: true) or `deadline`
+   * (performance.now()) passes (false: the next call goes on where this one stopped).
+   */
+  private encodeLongLine(i: number, deadline: number): boolean {
+    const text = this.buf.lines[i];
+    let p = this.partial;
+    if (!p || p.line !== i || p.text !== text) p = this.partial = { line: i, text, pos: 0, ids: [], starts: [] };
+    while (p.pos < text.length) {
+      if (performance.now() >= deadline) return false;
+      let q = Math.min(text.length, p.pos + PIECE_CHARS);
+      while (q < text.length && q < p.pos + 2 * PIECE_CHARS && !isChunkBoundary(text, q)) q++;
+      if (q < text.length && !isChunkBoundary(text, q)) q = text.length;   // no boundary near: the rest at once
+      const piece = this.tokenizer.encodeLine(text.slice(p.pos, q));
+      p.ids.push(piece.ids);
+      p.starts.push(piece.starts.map((x) => x + p!.pos));
+      p.pos = q;
+    }
+    const n = p.ids.reduce((a, x) => a + x.length, 0);
+    const ids = new Int32Array(n), starts = new Uint32Array(n);
+    let o = 0;
+    p.ids.forEach((x, k) => { ids.set(x, o); starts.set(p!.starts[k], o); o += x.length; });
+    this.toks[i] = { ids, starts };
+    this.partial = undefined;
+    return true;
   }
 
   /** Token count of line i including its newline (the last line has none). */
@@ -107,10 +146,26 @@ export class Document implements CheckpointOwner {
 
   /** Tokenises lines towards `upto` for at most `ms` milliseconds; true when they are all done. */
   tokenizeWithin(upto: number, ms: number): boolean {
-    const t0 = performance.now();
+    const deadline = performance.now() + ms;
     const end = () => Math.min(upto, this.buf.lineCount);
-    while (this.tokValid < end() && performance.now() - t0 < ms) this.ensureTokenized(Math.min(end(), this.tokValid + 16));
+    while (this.tokValid < end() && performance.now() < deadline) {
+      const i = this.tokValid;
+      if (!this.toks[i] && this.buf.lines[i].length >= SLICED_LINE_CHARS && !this.encodeLongLine(i, deadline)) return false;
+      // up to 16 lines at once, stopping before the next long one
+      let j = i + 1;
+      while (j < Math.min(end(), i + 16) && (this.toks[j] || this.buf.lines[j].length < SLICED_LINE_CHARS)) j++;
+      this.ensureTokenized(j);
+    }
     return this.tokValid >= end();
+  }
+
+  /** Tokenises lines until token g is covered (or the document ends) for at most `ms` milliseconds; true when done. */
+  tokenizeTokenWithin(g: number, ms: number): boolean {
+    const deadline = performance.now() + ms;
+    while (this.tokValid < this.buf.lineCount && this.lineTok[this.tokValid] <= g) {
+      if (!this.tokenizeWithin(this.tokValid + 1, Math.max(0, deadline - performance.now()))) return false;
+    }
+    return true;
   }
 
   /**
@@ -200,6 +255,7 @@ export class Document implements CheckpointOwner {
     }
     this.version = version;
     this.epoch++;
+    this.partial = undefined;
     this.lastEditMs = Date.now();
     this.invalidateFrom(firstG);
     return firstG;

@@ -7,6 +7,9 @@ import type { Document } from './document';
 import { Priority } from './priorityGate';
 import { Replayer, StaleError } from './replay';
 
+/** Tokenising a reading step may do before it yields (a long line goes in slices: document.ts). */
+const TOKENIZE_STEP_MS = 10;
+
 interface Waiter {
   doc: Document;
   g: number;
@@ -159,6 +162,8 @@ export class BackgroundReader {
     // while the user types, every reading run stays short, also a read someone waits for (a
     // summary panel refreshing after an edit): a keystroke waits for at most one such run
     if (this.opts.activeRunTokens && Date.now() < this.activeUntil) maxRun = Math.min(maxRun, this.opts.activeRunTokens);
+    // a long line (a minified file's) is tokenised in slices, between which requests are answered
+    if (!doc.tokenizeTokenWithin(start.g + maxRun, TOKENIZE_STEP_MS)) return;
     doc.ensureTokenFor(start.g + maxRun);
     const docEnd = doc.fullyTokenized ? doc.totalTokens : doc.lineStartToken(doc.tokenizedLines);
     if (start.g >= docEnd) return;

@@ -61,6 +61,36 @@ describe('long lines', function () {
     await fresh.dispose();
   });
 
+  it('a line of 300 KB is tokenised in slices that each hold the engine briefly, to the whole line\'s tokens', async () => {
+    const line = MINIFIED.repeat(Math.ceil(300_000 / MINIFIED.length));
+    const text = 'head();\n' + line + '\ntail();\n';
+    const whole = tok.encodeLine(line);
+    const e = await engine(dir);
+    await e.openDocument('d', 1, text);
+    const doc = e.document('d');
+    let slices = 0, longest = 0;
+    for (;;) {
+      const t = performance.now();
+      const done = doc.tokenizeWithin(doc.lineCount, 5);
+      longest = Math.max(longest, performance.now() - t);
+      slices++;
+      if (done) break;
+    }
+    assert.ok(slices >= 10, `${slices} slices`);
+    assert.ok(longest < 150, `the longest slice took ${longest.toFixed(0)} ms (the whole line: ~500)`);
+    assert.deepStrictEqual(Array.from(doc.lineTokens(1).ids), Array.from(whole.ids));
+    assert.deepStrictEqual(Array.from(doc.lineTokens(1).starts), Array.from(whole.starts));
+    // stopped halfway by an edit in the line, or asked for the line's tokens at once: the same
+    await e.openDocument('d2', 1, text);
+    const d2 = e.document('d2');
+    for (let k = 0; k < 3; k++) d2.tokenizeWithin(d2.lineCount, 5);
+    await e.applyEdits('d2', 2, [{ rangeOffset: 8 + 1000, rangeLength: 0, text: 'é(x)' }]);
+    for (let k = 0; k < 3; k++) d2.tokenizeWithin(d2.lineCount, 5);
+    const edited = line.slice(0, 1000) + 'é(x)' + line.slice(1000);
+    assert.deepStrictEqual(Array.from(d2.lineTokens(1).ids), Array.from(tok.encodeLine(edited).ids));
+    await e.dispose();
+  });
+
   it('typing at the end of a long line replays a few tokens per keystroke, as in a short line', async () => {
     // ~10,000 tokens in one line, checkpoints 4,096 tokens apart
     let text = 'head();\n' + MINIFIED.repeat(350);
