@@ -5,7 +5,8 @@
 // each next to a plain chain of matmuls with the same parameter count, in the same run.
 // Engine level (the engine's child process, as the extension runs it): time to the state at
 // the cursor and to the first token while typing at the end of 1 KB, 100 KB and 1 MB files
-// (warm state), after jumping into a fully read 1 MB file, and checkpoint memory.
+// (warm state), after jumping into a fully read 1 MB file, and checkpoint memory; the same for a
+// minified 1 MB file (one line).
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -17,7 +18,7 @@ import { loadModel } from '../src/engine/modelFolder';
 import { loadOrt } from '../src/engine/ortLoader';
 import { seededRng } from '../src/engine/sampling';
 import { MatmulChain } from './reference';
-import { fileOfSize, SIZES } from './texts';
+import { fileOfSize, minifiedOfSize, SIZES } from './texts';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -127,6 +128,8 @@ interface EngineLevel {
   decodeMs: number;
   checkpointEvery: number;
   checkpointBytes1MB: number;
+  /** The same for a minified 1 MB file: one line. */
+  oneLine: { size: SizeRow; jump: EngineLevel['jump']; checkpointBytes: number };
 }
 
 function req(uri: string, version: number, offset: number, extra: Partial<CompletionRequest> = {}): CompletionRequest {
@@ -142,9 +145,12 @@ async function engineLevel(a: Args, sample: string): Promise<EngineLevel> {
   let jump: EngineLevel['jump'] | undefined;
   let decodeMs = NaN;
   let checkpointBytes1MB = NaN;
+  let oneLine: EngineLevel['oneLine'] | undefined;
   try {
-    for (const size of SIZES) {
-      const text = fileOfSize(sample, size.bytes);
+    const files = [...SIZES.map((s) => ({ label: s.label, text: fileOfSize(sample, s.bytes), typed: 'result = self.lookup(' })),
+      { label: '1 MB minified (one line)', text: minifiedOfSize(ROOT, 1024 * 1024), typed: ';x=e.lookup(' }];
+    for (const size of files) {
+      const text = size.text;
       const uri = `bench://${size.label}`;
       let version = 1;
       const before = await c.stats();
@@ -156,10 +162,11 @@ async function engineLevel(a: Args, sample: string): Promise<EngineLevel> {
       const readRuns: [number, number] = [after.bulkRuns[0] - before.bulkRuns[0], after.bulkRuns[1] - before.bulkRuns[1]];
       const secondChoiceMs = after.bulkMs[1] - before.bulkMs[1];
       if (size.label === '1 MB') checkpointBytes1MB = after.checkpointBytes;
+      const oneLineFile = !text.includes('\n');
       // typing at the end of the file, one character per request, the state warm before each
       let cur = text;
       const toState: number[] = [], toFirst: number[] = [], round: number[] = [];
-      for (const ch of 'result = self.lookup(') {
+      for (const ch of size.typed) {
         await c.applyEdits(uri, ++version, [{ rangeOffset: cur.length, rangeLength: 0, text: ch }]);
         cur += ch;
         const t = performance.now();
@@ -168,7 +175,8 @@ async function engineLevel(a: Args, sample: string): Promise<EngineLevel> {
         toState.push(r.msToState); toFirst.push(r.msToFirstToken);
         await c.read(uri);
       }
-      sizes.push({ label: size.label, bytes: Buffer.byteLength(text), tokens: read.tokensRead - 1, readMs, toState: median(toState), toFirst: median(toFirst), roundTrip: median(round), toFirstMax: max(toFirst), readRuns, secondChoiceMs });
+      const row: SizeRow = { label: size.label, bytes: Buffer.byteLength(text), tokens: read.tokensRead - 1, readMs, toState: median(toState), toFirst: median(toFirst), roundTrip: median(round), toFirstMax: max(toFirst), readRuns, secondChoiceMs };
+      if (!oneLineFile) sizes.push(row);
       log(`${size.label}: read ${read.tokensRead} tokens in ${readMs.toFixed(0)} ms (bulk runs on the first / second choice: ${readRuns.join(' / ')}, the second's ${secondChoiceMs.toFixed(0)} ms); typing: state ${median(toState).toFixed(1)} ms, first token ${median(toFirst).toFixed(1)} ms`);
       if (size.label === '1 KB') {
         // the median of seven completions: one is 32 decoding steps, and a GC pause is ~6 ms (three
@@ -180,28 +188,30 @@ async function engineLevel(a: Args, sample: string): Promise<EngineLevel> {
         }
         if (perToken.length) decodeMs = median(perToken);
       }
-      if (size.label === '1 MB') {
-        // jumps to random places of the fully read file: the end of a random line
+      if (size.label === '1 MB' || oneLineFile) {
+        // jumps to random places of the fully read file: the end of a random line (in one line: any place)
         const rnd = seededRng(7);
-        const lineEnds: number[] = [];
-        for (let i = cur.indexOf('\n'); i >= 0; i = cur.indexOf('\n', i + 1)) lineEnds.push(i);
+        const places: number[] = [];
+        for (let i = cur.indexOf('\n'); i >= 0; i = cur.indexOf('\n', i + 1)) places.push(i);
+        if (oneLineFile) for (let k = 0; k < 1000; k++) places.push(Math.floor(rnd() * cur.length));
         const first: number[] = [], rt: number[] = [];
         for (let k = 0; k < 12; k++) {
-          const off = lineEnds[Math.floor(rnd() * lineEnds.length)];
+          const off = places[Math.floor(rnd() * places.length)];
           const t = performance.now();
           const r = await c.complete(req(uri, version, off));
           rt.push(performance.now() - t);
           first.push(r.msToFirstToken);
         }
-        jump = { toFirst: median(first), toFirstMax: max(first), roundTrip: median(rt), places: first.length };
-        log(`1 MB jumps: first token p50 ${median(first).toFixed(1)} ms, max ${max(first).toFixed(1)} ms`);
+        const j = { toFirst: median(first), toFirstMax: max(first), roundTrip: median(rt), places: first.length };
+        if (oneLineFile) oneLine = { size: row, jump: j, checkpointBytes: after.checkpointBytes }; else jump = j;
+        log(`${size.label} jumps: first token p50 ${median(first).toFixed(1)} ms, max ${max(first).toFixed(1)} ms`);
       }
       await c.closeDocument(uri);
     }
   } finally {
     await c.dispose();
   }
-  return { info, sizes, jump: jump!, decodeMs, checkpointEvery: defaultCheckpointEvery(info.stateBytes), checkpointBytes1MB };
+  return { info, sizes, jump: jump!, decodeMs, checkpointEvery: defaultCheckpointEvery(info.stateBytes), checkpointBytes1MB, oneLine: oneLine! };
 }
 
 function log(s: string): void {
@@ -240,6 +250,11 @@ function table(a: Args, ml: ModelLevel, el: EngineLevel): string {
   rows.push(`| state bytes per checkpoint (the whole recurrent state) | ${k0(i.stateBytes)} B | <= 1 MiB | ${ok(i.stateBytes <= 1 << 20)} |`);
   rows.push(`| checkpoint spacing (default) / state bytes per million tokens | ${k0(el.checkpointEvery)} tokens / ${mib((i.stateBytes * Math.ceil(1e6 / el.checkpointEvery)))} | | |`);
   rows.push(`| checkpoint bytes of the 1 MB file, after reading it | ${mib(el.checkpointBytes1MB)} | <= 64 MiB | ${ok(el.checkpointBytes1MB <= 64 << 20)} |`);
+  const o = el.oneLine;
+  rows.push(`| a minified 1 MB file (one line, ${k0(o.size.tokens)} tokens): reading | ${k0((o.size.tokens * 1000) / o.size.readMs)} tokens/s | | |`);
+  rows.push(`| same: typing at its end, request to first token, p50 (max) | ${f1(o.size.toFirst)} ms (${f1(o.size.toFirstMax)}) | | |`);
+  rows.push(`| same: jump to a random place in the line, first token p50 (max of ${o.jump.places}) | ${f1(o.jump.toFirst)} ms (${f1(o.jump.toFirstMax)}) | <= 1000 ms | ${ok(o.jump.toFirstMax <= 1000)} |`);
+  rows.push(`| same: checkpoint bytes after reading it | ${mib(o.checkpointBytes)} | <= 64 MiB | ${ok(o.checkpointBytes <= 64 << 20)} |`);
   rows.push('');
   rows.push(`Matmul chain: ${ml.chain.layers} fp32 ${ml.chain.width}x${ml.chain.width} matmuls with ReLU, ${(ml.chain.parameters / 1e6).toFixed(2)}M parameters, on ${ml.runnerProvider}.`);
   return rows.join('\n');

@@ -1,5 +1,8 @@
 // Benchmark inputs of a given size, made of real code: the shipped sample file, repeated as
 // needed and cut at a line end (so the file ends where a user would type a new line).
+import * as fs from 'fs';
+import * as path from 'path';
+
 export const SIZES = [
   { label: '1 KB', bytes: 1024 },
   { label: '100 KB', bytes: 100 * 1024 },
@@ -14,4 +17,15 @@ export function fileOfSize(sample: string, bytes: number): string {
   while (Buffer.byteLength(cut) > bytes) cut = cut.slice(0, -1);
   const nl = cut.lastIndexOf('\n');
   return nl > 0 ? cut.slice(0, nl + 1) : cut;
+}
+
+/**
+ * A minified bundle of about `bytes` bytes: one line of real JavaScript (TypeScript's compiler,
+ * a dev dependency, its whitespace runs collapsed to one space).
+ */
+export function minifiedOfSize(root: string, bytes: number): string {
+  const js = fs.readFileSync(path.join(root, 'node_modules', 'typescript', 'lib', 'typescript.js'), 'utf8');
+  let text = js.slice(0, Math.ceil(bytes * 1.3)).replace(/\s+/g, ' ');
+  while (Buffer.byteLength(text) > bytes) text = text.slice(0, text.length - Math.max(1, Buffer.byteLength(text) - bytes));
+  return text;
 }
