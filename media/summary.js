@@ -7,7 +7,7 @@
   const fmtMs = (ms) => (ms >= 10000 ? (ms / 1000).toFixed(1) + ' s' : Math.round(ms) + ' ms');
   const fmtBytes = (b) => (b >= 1 << 20 ? (b / (1 << 20)).toFixed(2) + ' MiB' : b >= 1024 ? (b / 1024).toFixed(1) + ' KiB' : b + ' B');
 
-  function reveal(line) { vscode.postMessage({ type: 'reveal', line }); }
+  function reveal(line, column) { vscode.postMessage({ type: 'reveal', line, column }); }
 
   function plot(data) {
     const prof = data.summary.profile;
@@ -57,7 +57,7 @@
     const lo = Math.min(...s.lines.map((l) => l.score)), hi = Math.max(...s.lines.map((l) => l.score));
     const barW = (v) => Math.round(6 + (34 * (hi > lo ? (v - lo) / (hi - lo) : 1)));
     $('lines').innerHTML = s.lines.map((l) =>
-      `<li><a href="#" class="ln" data-line="${l.line}" title="go to line ${l.line + 1}">${l.line + 1}</a>` +
+      `<li><a href="#" class="ln" data-line="${l.line}" data-col="${l.column ?? 0}" title="go to line ${l.line + 1}${l.column === undefined ? '' : `, column ${l.column + 1}`}">${l.line + 1}${l.column === undefined ? '' : `:${l.column + 1}`}</a>` +
       `<span class="barbox" title="importance ${l.score.toFixed(2)}"><span class="bar" data-w="${barW(l.score)}"></span></span>` +
       `<code>${esc(l.text.trim().slice(0, 200))}</code></li>`).join('') || '<li class="empty">No lines.</li>';
     $('symbols').innerHTML = data.symbols.map((y) =>
@@ -66,7 +66,7 @@
       '<li class="empty">No symbols from the language service.</li>';
     // widths through the CSSOM: the CSP (no 'unsafe-inline') drops style="" attributes
     for (const b of document.querySelectorAll('.bar[data-w]')) b.style.width = `${b.dataset.w}px`;
-    for (const a of document.querySelectorAll('a.ln')) a.addEventListener('click', (ev) => { ev.preventDefault(); reveal(Number(a.dataset.line)); });
+    for (const a of document.querySelectorAll('a.ln')) a.addEventListener('click', (ev) => { ev.preventDefault(); reveal(Number(a.dataset.line), Number(a.dataset.col || 0)); });
   }
 
   window.addEventListener('message', (ev) => {

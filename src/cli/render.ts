@@ -59,8 +59,9 @@ export function renderMain(r: MainReport, color: boolean, width: number, asked: 
 
   out.push('');
   out.push(st.bold(`summary: ${r.summary.length} key lines by ${r.model.importanceKind === 'write_strength' ? 'write strength' : 'importance'}, in file order`));
-  const g = String(r.summary.length ? r.summary[r.summary.length - 1].line : 1).length;
-  for (const l of r.summary) out.push(`  ${String(l.line).padStart(g)}  ${cut(l.text.trim(), width)}`);
+  const where = (l: MainReport['summary'][number]) => (l.column === undefined ? String(l.line) : `${l.line}:${l.column}`);
+  const g = Math.max(1, ...r.summary.map((l) => where(l).length));
+  for (const l of r.summary) out.push(`  ${where(l).padStart(g)}  ${cut(l.text.trim(), width)}`);
 
   const h = r.heatmap;
   const what = h.mode === 'surprise' ? 'surprise (bits per token)' : r.model.importanceKind === 'write_strength' ? 'importance (write strength)' : 'importance (source competition)';

@@ -33,7 +33,8 @@ export interface MainReport {
     /** The cursor's line up to the cursor (context for the text output). */
     linePrefix: string;
   };
-  summary: { line: number; text: string; score: number }[];
+  /** Key lines; column (1-based) for a piece of a long line. */
+  summary: { line: number; column?: number; text: string; score: number }[];
   heatmap: { mode: HeatMode; from: number; to: number; quantiles: number[]; thresholds: number[]; lines: HeatLine[] };
 }
 
@@ -132,7 +133,7 @@ export async function runMain(opts: MainOptions, log: Log, onProgress?: (done: n
       state: { bytes: info.stateBytes, checkpointBytes: stats.checkpointBytes },
       bitsPerByte: summary.bitsPerByte,
       completion: { ...completion, ...cursor, mode, linePrefix: cursorLine.slice(0, cursor.column - 1) },
-      summary: summary.lines.map((l) => ({ line: l.line + 1, text: l.text, score: l.score })),
+      summary: summary.lines.map((l) => ({ line: l.line + 1, ...(l.column === undefined ? {} : { column: l.column + 1 }), text: l.text, score: l.score })),
       heatmap: { mode: opts.mode, from, to, quantiles: LEVEL_QUANTILES, thresholds, lines: heatLines(text, from, to, range, opts.mode, thresholds) },
     };
   } finally {

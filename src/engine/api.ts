@@ -138,6 +138,8 @@ export interface TopPredictions {
 
 export interface SummaryLine {
   line: number; // 0-based
+  /** Where the text starts in the line (UTF-16), for a piece of a long line (summary.ts PIECED_LINE_CHARS); else absent. */
+  column?: number;
   text: string;
   score: number;
 }

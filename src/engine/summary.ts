@@ -4,6 +4,17 @@ import type { FileSummary, SummaryLine } from './api';
 import type { Document } from './document';
 import { utf8Length } from './utf';
 
+/**
+ * Lines longer than this (minified code, one-line data) give the summary pieces of about
+ * PIECE_CHARS characters instead of themselves: a bundle's one line would otherwise be its one
+ * "key line", a megabyte of text.
+ */
+export const PIECED_LINE_CHARS = 400;
+const PIECE_CHARS = 160;
+
+/** A line, or a piece of a long one, that the summary may pick, with its token count. */
+type Candidate = SummaryLine & { tokens: number };
+
 /** Per line: mean importance and surprisal of its tokens (the newline token excluded). */
 export function lineScores(doc: Document): { importance: Float64Array; surprisal: Float64Array; tokens: Uint32Array } {
   const n = doc.lineCount;
@@ -41,31 +52,38 @@ export function bitsPerByte(doc: Document): number {
 export function summarize(doc: Document, maxLines: number, msReading: number): FileSummary {
   const { importance, surprisal, tokens } = lineScores(doc);
   const n = doc.lineCount;
-  const candidates: SummaryLine[] = [];
+  const candidates: Candidate[] = [];
+  const consider = (c: Candidate) => {
+    const t = c.text.trim();
+    // one-character lines ("}", "") say nothing on their own
+    if (t.length < 2 || !/[\p{L}\p{N}]/u.test(t) || !c.tokens) return;
+    // mean importance, damped for very short lines so braces and keywords alone do not win
+    c.score *= Math.sqrt(Math.min(c.tokens, 6) / 6);
+    candidates.push(c);
+  };
   for (let i = 0; i < n; i++) {
     const text = doc.buf.lines[i].replace(/\r$/, '');
-    const t = text.trim();
-    // one-character lines ("}", "") say nothing on their own
-    if (t.length < 2 || !/[\p{L}\p{N}]/u.test(t) || !tokens[i]) continue;
-    // mean importance, damped for very short lines so braces and keywords alone do not win
-    const score = importance[i] * Math.sqrt(Math.min(tokens[i], 6) / 6);
-    candidates.push({ line: i, text, score });
+    if (text.length > PIECED_LINE_CHARS) for (const c of linePieces(doc, i, text)) consider(c);
+    else consider({ line: i, text, score: importance[i], tokens: tokens[i] });
   }
-  const byScore = (a: SummaryLine, b: SummaryLine) => b.score - a.score || a.line - b.line;
+  const byScore = (a: Candidate, b: Candidate) => b.score - a.score || a.line - b.line || (a.column ?? 0) - (b.column ?? 0);
   const spans = Math.max(1, Math.min(maxLines, candidates.length));
   let total = 0;
-  for (const c of candidates) total += tokens[c.line];
+  for (const c of candidates) total += c.tokens;
   // span k holds the candidates whose tokens before them (among candidates) fall in its share
-  const inSpan: SummaryLine[][] = Array.from({ length: spans }, () => []);
+  const inSpan: Candidate[][] = Array.from({ length: spans }, () => []);
   let before = 0;
   for (const c of candidates) {
     inSpan[Math.min(spans - 1, Math.floor((before * spans) / Math.max(1, total)))].push(c);
-    before += tokens[c.line];
+    before += c.tokens;
   }
   const seen = new Set<string>();
-  const key = (c: SummaryLine) => c.text.trim().replace(/\s+/g, ' ');
+  const key = (c: Candidate) => c.text.trim().replace(/\s+/g, ' ');
   const picked: SummaryLine[] = [];
-  const take = (c: SummaryLine) => { seen.add(key(c)); picked.push(c); };
+  const take = (c: Candidate) => {
+    seen.add(key(c));
+    picked.push({ line: c.line, ...(c.column === undefined ? {} : { column: c.column }), text: c.text, score: c.score });
+  };
   for (const span of inSpan) {
     const best = span.sort(byScore).find((c) => !seen.has(key(c)));
     if (best) take(best);
@@ -77,7 +95,7 @@ export function summarize(doc: Document, maxLines: number, msReading: number): F
       if (!seen.has(key(c))) take(c);
     }
   }
-  picked.sort((a, b) => a.line - b.line);
+  picked.sort((a, b) => a.line - b.line || (a.column ?? 0) - (b.column ?? 0));
   const buckets = Math.min(n, 64);
   const profile: FileSummary['profile'] = [];
   for (let b = 0; b < buckets; b++) {
@@ -90,4 +108,30 @@ export function summarize(doc: Document, maxLines: number, msReading: number): F
     uri: doc.uri, version: doc.version, lines: picked, profile,
     bitsPerByte: bitsPerByte(doc), tokens: Math.max(0, doc.readTokens - 1), msReading,
   };
+}
+
+/**
+ * Pieces of a long line for the summary: about PIECE_CHARS characters each, ended after a ';',
+ * '}', ',' or space where there is one before 2 x PIECE_CHARS; scored by their read tokens.
+ */
+function linePieces(doc: Document, line: number, text: string): Candidate[] {
+  const { starts } = doc.lineTokens(line);
+  const g0 = doc.lineStartToken(line);
+  const read = Math.max(0, Math.min(starts.length, doc.readTokens - g0));
+  const out: Candidate[] = [];
+  let k0 = 0;
+  while (k0 < read) {
+    let k = k0 + 1;
+    while (k < read) {
+      const len = starts[k] - starts[k0];
+      if (len >= 2 * PIECE_CHARS || (len >= PIECE_CHARS && /[;},\s]/.test(text[starts[k] - 1]))) break;
+      k++;
+    }
+    const end = k < starts.length ? starts[k] : text.length;
+    let score = 0;
+    for (let g = g0 + k0; g < g0 + k; g++) score += doc.importance[g];
+    out.push({ line, column: starts[k0], text: text.slice(starts[k0], end), score: score / (k - k0), tokens: k - k0 });
+    k0 = k;
+  }
+  return out;
 }

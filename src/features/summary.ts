@@ -98,12 +98,14 @@ export class SummaryFeature implements vscode.Disposable {
     return this.update(p, true);
   }
 
-  private async onMessage(p: SummaryPanel, m: { type: string; line?: number }) {
+  private async onMessage(p: SummaryPanel, m: { type: string; line?: number; column?: number }) {
     if (m.type === 'reveal' && typeof m.line === 'number') {
       this.lastReveal = { uri: p.uri.toString(), line: m.line };
       const doc = await vscode.workspace.openTextDocument(p.uri);
       const ed = await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.One, preserveFocus: false });
-      const pos = new vscode.Position(Math.min(m.line, doc.lineCount - 1), 0);
+      // a piece of a long line (minified code) names its column too
+      const line = Math.min(m.line, doc.lineCount - 1);
+      const pos = new vscode.Position(line, typeof m.column === 'number' ? Math.min(m.column, doc.lineAt(line).text.length) : 0);
       ed.selection = new vscode.Selection(pos, pos);
       ed.revealRange(new vscode.Range(pos, pos), vscode.TextEditorRevealType.InCenter);
     } else if (m.type === 'refresh') {

@@ -163,6 +163,8 @@ describe('CLI (out/src/cli/main.js)', function () {
     assert.ok(shown.length >= 3, r.stdout);
     assert.deepStrictEqual(shown.filter((l) => l.length > 100 + 10), [], 'lines over the width');
     // the completion shows the end of the line before the cursor
+    // the summary names pieces of the line by line and column
+    assert.match(r.stdout, /^\s+1:\d+ {2}\S/m);
     const cursorLine = shown.find((l) => /^\s+1 │ …/.test(l));
     assert.ok(cursorLine && body.includes(cursorLine.replace(/^\s+1 │ …/, '').slice(0, 40)), cursorLine);
   });

@@ -91,6 +91,25 @@ describe('long lines', function () {
     await e.dispose();
   });
 
+  it('the summary of a minified file gives pieces of its line, with their columns, spread over it', async () => {
+    // real minified code does not repeat itself (repeated pieces would be dropped as duplicates)
+    const line = Array.from({ length: 250 }, (_, i) => `var a${i}=function(b,c){return b+c*${i % 17}},d${i}="s${(i * 7919) % 1000}";`).join('');
+    const e = await engine(dir);
+    await e.openDocument('d', 1, 'short();\n' + line);
+    await e.read('d');
+    const s = await e.summarize('d', 8);
+    const pieces = s.lines.filter((l) => l.line === 1);
+    assert.ok(pieces.length >= 7, JSON.stringify(s.lines.map((l) => [l.line, l.column])));
+    for (const p of pieces) {
+      assert.ok(p.column !== undefined && p.text.length > 0 && p.text.length <= 400, `${p.column}: ${p.text.length} characters`);
+      assert.strictEqual(line.slice(p.column, p.column + p.text.length), p.text);
+    }
+    const cols = pieces.map((p) => p.column!);
+    for (let i = 1; i < cols.length; i++) assert.ok(cols[i] > cols[i - 1] && cols[i] - cols[i - 1] < (2 * line.length) / 8 + 400, `columns ${cols.join(', ')}`);
+    assert.ok(s.lines.every((l) => l.line === 1 || l.column === undefined), 'a short line is itself');
+    await e.dispose();
+  });
+
   it('typing at the end of a long line replays a few tokens per keystroke, as in a short line', async () => {
     // ~10,000 tokens in one line, checkpoints 4,096 tokens apart
     let text = 'head();\n' + MINIFIED.repeat(350);
