@@ -5,7 +5,7 @@
 import type { TextEdit } from './api';
 import { Checkpoint, CheckpointBudget, CheckpointOwner, tick } from './checkpoints';
 import { LineBuffer } from './lineBuffer';
-import { isChunkBoundary, LONG_LINE_CHARS, SharedPart, spliceLineTokens } from './lineSplice';
+import { isChunkBoundary, LONG_LINE_CHARS, SharedPart, spliceLineTokens, tokensBeforeBoundary } from './lineSplice';
 import { yieldToEventLoop } from './priorityGate';
 import type { LineTokenizer, LineTokens } from './tokenizer';
 
@@ -242,7 +242,10 @@ export class Document implements CheckpointOwner {
       // in a long line, the tokens before the edit stay (and with them the checkpoints and
       // scores there), and those after it are reused
       const lastNew = eff.firstLine + eff.inserted - 1;
-      if (head || tail) {
+      if (e.text.length >= SLICED_LINE_CHARS) {
+        // a big paste: its lines are tokenised later, in slices; the tokens before it stay
+        if (head && pos.line <= this.tokValid) g += tokensBeforeBoundary(head.text, head.tokens, head.chars);
+      } else if (head || tail) {
         const encode = (s: string) => this.tokenizer.encodeLine(s);
         const first = spliceLineTokens(encode, this.buf.lines[eff.firstLine], head, lastNew === eff.firstLine ? tail : undefined);
         this.toks[eff.firstLine] = first.tokens;
