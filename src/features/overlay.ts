@@ -45,6 +45,8 @@ export interface OverlayRefresh {
  * on every refresh. Lines on screen longer than this are decorated around the cursor instead.
  */
 export const MAX_WINDOW_CHARS = 40_000;
+/** Scored tokens the level thresholds (the file's quantiles) must come from to be kept. */
+const MIN_TOKENS_FOR_THRESHOLDS = 256;
 
 interface Thresholds {
   version: number;
@@ -302,7 +304,9 @@ export class Overlay implements vscode.Disposable, vscode.HoverProvider {
       }
     }
     const t: Thresholds = { version: doc.version, at: Date.now(), importance: quantiles(imp, LEVEL_QUANTILES), surprise: quantiles(sur, LEVEL_QUANTILES) };
-    this.thresholds.set(uri, t);
+    // from next to nothing read (a long line's window before the reading reaches it) they would
+    // band nothing, and stay so for this version of the file: kept only from enough tokens
+    if (imp.length >= MIN_TOKENS_FOR_THRESHOLDS) this.thresholds.set(uri, t);
     return t[mode];
   }
 

@@ -83,17 +83,22 @@ describe('attention overlay', function () {
     assert.ok(ed.document.lineCount === 1 && len > 4 * MAX_WINDOW_CHARS, `${ed.document.lineCount} lines, ${len} characters`);
     const moveTo = (offset: number) => { const p = ed.document.positionAt(offset); ed.selection = new vscode.Selection(p, p); };
     const covers = (r: OverlayRefresh, offset: number) => !!r.span && r.span[0] <= offset && offset <= r.span[1] && r.span[1] - r.span[0] <= MAX_WINDOW_CHARS;
-    const at = Math.floor(len * 0.6);
-    moveTo(at);
+    const cursor = () => ed.document.offsetAt(ed.selection.active);
+    // what the refreshes did, for a failure's message
+    const seen = (n: number) => JSON.stringify(a.overlay.refreshes.slice(n).filter((x) => x.uri === uri).slice(-6).map((x) => [x.reason, x.fetched, x.tokens, x.decorated, x.span])) + ` cursor ${cursor()}`;
+    moveTo(Math.floor(len * 0.6));
     const n0 = a.overlay.refreshes.length;
     await vscode.commands.executeCommand('flowstate.toggleOverlay');
-    const r = await waitFor('a refresh around the cursor', () => a.overlay.refreshes.slice(n0).find((x) => x.uri === uri && x.fetched && x.decorated > 0 && covers(x, at)), 120000);
+    // around the cursor, wherever the editor has put it by then (it may restore a view state)
+    const r = await waitFor('a refresh around the cursor', () => a.overlay.refreshes.slice(n0).find((x) => x.uri === uri && x.fetched && x.decorated > 0 && covers(x, cursor())), 120000)
+      .catch((e: Error) => { throw new Error(`${e.message}: ${seen(n0)}`); });
     assert.ok(r.tokens > 0 && r.tokens <= MAX_WINDOW_CHARS, `${r.tokens} tokens fetched`);
-    // the cursor goes to the line's first tenth: the window goes with it
-    const back = Math.floor(len * 0.1);
+    // the cursor goes a third of the line away: the window goes with it
+    const back = (cursor() + Math.floor(len / 3)) % len;
     const n1 = a.overlay.refreshes.length;
     moveTo(back);
-    await waitFor('a refresh around the moved cursor', () => a.overlay.refreshes.slice(n1).find((x) => x.uri === uri && x.fetched && x.decorated > 0 && covers(x, back)), 60000);
+    await waitFor('a refresh around the moved cursor', () => a.overlay.refreshes.slice(n1).find((x) => x.uri === uri && x.fetched && x.decorated > 0 && covers(x, back)), 60000)
+      .catch((e: Error) => { throw new Error(`${e.message}: ${seen(n1)}`); });
     // a step of a few characters stays inside the window: nothing fetched
     const n2 = a.overlay.refreshes.length;
     moveTo(back + 20);
