@@ -2,7 +2,8 @@
 # The benchmark on the GPU machine (no Node.js there): uses the node binary and the
 # onnxruntime-node 1.29.0 + CUDA provider unpacked by ../shared/gpu/pack-ort-cuda.sh into
 # GPU_DIR (default /tmp/gpu; see ../shared/gpu/README.md). Needs out/ (npm run build or
-# tsc -p . here first) and node_modules/@huggingface/tokenizers in the repo copy.
+# tsc -p . here first) and node_modules/@huggingface/tokenizers in the repo copy (and
+# node_modules/typescript/lib/typescript.js for the minified-file rows; without it they are left out).
 #   bash bench/gpu.sh [extra bench options, e.g. --json $OUT/bench-gpu.json]
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -23,8 +23,10 @@ export function fileOfSize(sample: string, bytes: number): string {
  * A minified bundle of about `bytes` bytes: one line of real JavaScript (TypeScript's compiler,
  * a dev dependency, its whitespace runs collapsed to one space).
  */
-export function minifiedOfSize(root: string, bytes: number): string {
-  const js = fs.readFileSync(path.join(root, 'node_modules', 'typescript', 'lib', 'typescript.js'), 'utf8');
+export function minifiedOfSize(root: string, bytes: number): string | undefined {
+  const file = path.join(root, 'node_modules', 'typescript', 'lib', 'typescript.js');
+  if (!fs.existsSync(file)) return undefined;   // a repo copy without it (the GPU machine: carry it)
+  const js = fs.readFileSync(file, 'utf8');
   let text = js.slice(0, Math.ceil(bytes * 1.3)).replace(/\s+/g, ' ');
   while (Buffer.byteLength(text) > bytes) text = text.slice(0, text.length - Math.max(1, Buffer.byteLength(text) - bytes));
   return text;
