@@ -65,7 +65,10 @@ export class FasterOfTwo {
     // after a long read), which the median cannot outvote yet: it is tried every other pick until
     // it has that many measurements (beside the H200, one slow first CPU step otherwise sent the
     // next 561 of 563 steps to the GPU: BENCHMARKS.md, session 18)
-    if (this.measured[other] < Math.min(UNSETTLED, this.window)) {
+    // (a cost taken from another run length, never measured here, is that length's median: it is
+    // tried at the usual rate, not every other pick; beside the H200 that rule tried the CPU on
+    // the last, shorter run of every 1 MB read, a run length new to it: 139 of 449 ms)
+    if (this.measured[other] > 0 && this.measured[other] < Math.min(UNSETTLED, this.window)) {
       return this.picks % 2 === 0 && worthTrying(other) ? other : this.best;
     }
     // a choice k times slower is tried k times less often, so trying it costs about the same
@@ -81,7 +84,6 @@ export class FasterOfTwo {
       if (Number.isNaN(this.cost[c]) && !Number.isNaN(other.cost[c])) {
         this.cost[c] = other.cost[c];
         this.recent[c] = [{ cost: other.cost[c], pick: this.picks }];
-        this.measured[c] = Math.max(this.measured[c], 1);
       }
     }
   }

@@ -3,6 +3,8 @@
 // costs measured beside an H200: the GPU has a fixed cost per run and reads ~1M tokens/s, its
 // host's CPU threads ~25k. Trials of the CPU for reading runs cost 100-200 ms each there.
 import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
 import { CheckpointBudget } from '../../src/engine/checkpoints';
 import { Document } from '../../src/engine/document';
 import { loadManifest } from '../../src/engine/manifest';
@@ -15,7 +17,7 @@ import { RunRouter } from '../../src/engine/runRouter';
 import type { RunPurpose, SessionRole } from '../../src/engine/sessionChoice';
 import { newCancelToken } from '../../src/engine/cancellation';
 import { seededRng } from '../../src/engine/sampling';
-import { busyWait, sampleSource, TINY } from './helpers';
+import { busyWait, ROOT, TINY } from './helpers';
 
 type Costs = Record<SessionRole, (tokens: number) => number>;
 
@@ -76,7 +78,9 @@ async function readFiles(costs: Costs, sizes: [string, number][], jumps: number)
   const docs: Document[] = [];
   const reader = new BackgroundReader(() => docs, replayer, { background: true, editDebounceMs: 0, refreshDebounceMs: 0, activeMs: 0 }, () => undefined, () => undefined);
   reader.start();
-  const source = sampleSource();
+  // the shipped sample, not a source file of the repo: what the reads do depends on the exact
+  // token counts (which run lengths are new), so the input must not change with the code
+  const source = fs.readFileSync(path.join(ROOT, 'samples', 'mypy_semanal.py'), 'utf8');
   const rows: ReadRow[] = [];
   const since = (before: { runs: number[]; ms: number[] }, label: string, tokens: number, ms: number) => rows.push({
     label, tokens, ms,
