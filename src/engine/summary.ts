@@ -7,9 +7,10 @@ import { utf8Length } from './utf';
 /**
  * Lines longer than this (minified code, one-line data) give the summary pieces of about
  * PIECE_CHARS characters instead of themselves: a bundle's one line would otherwise be its one
- * "key line", a megabyte of text.
+ * "key line", a megabyte of text. (At 400, a source file's long message strings gave pieces
+ * that began mid-string; whole, their start reads better.)
  */
-export const PIECED_LINE_CHARS = 400;
+export const PIECED_LINE_CHARS = 1000;
 const PIECE_CHARS = 160;
 
 /** A line, or a piece of a long one, that the summary may pick, with its token count. */

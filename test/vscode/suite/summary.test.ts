@@ -18,7 +18,7 @@ describe('summarize file', function () {
     const lines = data.summary.lines.map((l) => l.line);
     assert.deepStrictEqual(lines, [...lines].sort((x, y) => x - y), 'key lines in file order');
     assert.strictEqual(new Set(lines).size, lines.length, 'no duplicate lines');
-    // a line's text, or for a long line (over 400 characters) the piece at its column
+    // a line's text, or for a long line (over 1,000 characters) the piece at its column
     for (const l of data.summary.lines) {
       const line = ed.document.lineAt(l.line).text;
       assert.strictEqual(l.text.trim(), (l.column === undefined ? line : line.slice(l.column, l.column + l.text.length)).trim(), `line ${l.line} text`);
