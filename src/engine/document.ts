@@ -5,7 +5,7 @@
 import type { TextEdit } from './api';
 import { Checkpoint, CheckpointBudget, CheckpointOwner, tick } from './checkpoints';
 import { LineBuffer } from './lineBuffer';
-import { isChunkBoundary, LONG_LINE_CHARS, SharedPart, spliceLineTokens, tokensBeforeBoundary } from './lineSplice';
+import { isChunkBoundary, joinLineTokens, LONG_LINE_CHARS, SharedPart, spliceLineTokens, TokensAt, tokensBeforeBoundary } from './lineSplice';
 import { yieldToEventLoop } from './priorityGate';
 import type { LineTokenizer, LineTokens } from './tokenizer';
 
@@ -26,7 +26,7 @@ const SLICED_LINE_CHARS = 32768;
 const PIECE_CHARS = 8192;
 
 /** A long line being tokenised piece by piece. */
-interface PartialLine { line: number; text: string; pos: number; ids: Int32Array[]; starts: Uint32Array[] }
+interface PartialLine { line: number; text: string; pos: number; pieces: TokensAt[] }
 
 export class Document implements CheckpointOwner {
   readonly buf: LineBuffer;
@@ -108,22 +108,16 @@ export class Document implements CheckpointOwner {
   private encodeLongLine(i: number, deadline: number): boolean {
     const text = this.buf.lines[i];
     let p = this.partial;
-    if (!p || p.line !== i || p.text !== text) p = this.partial = { line: i, text, pos: 0, ids: [], starts: [] };
+    if (!p || p.line !== i || p.text !== text) p = this.partial = { line: i, text, pos: 0, pieces: [] };
     while (p.pos < text.length) {
       if (performance.now() >= deadline) return false;
       let q = Math.min(text.length, p.pos + PIECE_CHARS);
       while (q < text.length && q < p.pos + 2 * PIECE_CHARS && !isChunkBoundary(text, q)) q++;
       if (q < text.length && !isChunkBoundary(text, q)) q = text.length;   // no boundary near: the rest at once
-      const piece = this.tokenizer.encodeLine(text.slice(p.pos, q));
-      p.ids.push(piece.ids);
-      p.starts.push(piece.starts.map((x) => x + p!.pos));
+      p.pieces.push({ ...this.tokenizer.encodeLine(text.slice(p.pos, q)), at: p.pos });
       p.pos = q;
     }
-    const n = p.ids.reduce((a, x) => a + x.length, 0);
-    const ids = new Int32Array(n), starts = new Uint32Array(n);
-    let o = 0;
-    p.ids.forEach((x, k) => { ids.set(x, o); starts.set(p!.starts[k], o); o += x.length; });
-    this.toks[i] = { ids, starts };
+    this.toks[i] = joinLineTokens(p.pieces);
     this.partial = undefined;
     return true;
   }

@@ -89,21 +89,25 @@ export function spliceLineTokens(encode: (s: string) => LineTokens, text: string
       if (s + shift > p && isChunkBoundary(tail.text, s)) { jTail = j; q = s + shift; break; }
     }
   }
-  const mid = encode(text.slice(p, q));
-  const nTail = tail ? tail.tokens.ids.length - jTail : 0;
-  const ids = new Int32Array(kHead + mid.ids.length + nTail);
-  const starts = new Uint32Array(ids.length);
-  if (head && kHead > 0) {
-    ids.set(head.tokens.ids.subarray(0, kHead));
-    starts.set(head.tokens.starts.subarray(0, kHead));
+  const parts: TokensAt[] = [{ ...encode(text.slice(p, q)), at: p }];
+  if (head && kHead > 0) parts.unshift({ ids: head.tokens.ids.subarray(0, kHead), starts: head.tokens.starts.subarray(0, kHead), at: 0 });
+  if (tail) parts.push({ ids: tail.tokens.ids.subarray(jTail), starts: tail.tokens.starts.subarray(jTail), at: text.length - tail.text.length });
+  return { tokens: joinLineTokens(parts), keptHead: kHead };
+}
+
+/** Tokens of a piece of a line whose starts are counted from `at` in the line. */
+export type TokensAt = LineTokens & { at: number };
+
+/** One line's tokens from its consecutive pieces' (each piece's starts shifted to the line). */
+export function joinLineTokens(parts: TokensAt[]): LineTokens {
+  let n = 0;
+  for (const part of parts) n += part.ids.length;
+  const ids = new Int32Array(n), starts = new Uint32Array(n);
+  let o = 0;
+  for (const part of parts) {
+    ids.set(part.ids, o);
+    for (let i = 0; i < part.ids.length; i++) starts[o + i] = part.starts[i] + part.at;
+    o += part.ids.length;
   }
-  ids.set(mid.ids, kHead);
-  for (let i = 0; i < mid.ids.length; i++) starts[kHead + i] = mid.starts[i] + p;
-  if (tail && nTail > 0) {
-    const o = kHead + mid.ids.length;
-    ids.set(tail.tokens.ids.subarray(jTail), o);
-    const shift = text.length - tail.text.length;
-    for (let i = 0; i < nTail; i++) starts[o + i] = tail.tokens.starts[jTail + i] + shift;
-  }
-  return { tokens: { ids, starts }, keptHead: kHead };
+  return { ids, starts };
 }
