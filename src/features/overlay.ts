@@ -186,6 +186,11 @@ export class Overlay implements vscode.Disposable, vscode.HoverProvider {
     return md;
   }
 
+  /** Whether no refresh of this editor is waiting, running or queued (for tests). */
+  isIdle(ed: vscode.TextEditor): boolean {
+    return !this.pending.has(ed) && !this.running.has(ed) && !this.again.has(ed);
+  }
+
   schedule(ed: vscode.TextEditor, reason: string, delayMs: number) {
     if (!this.modes.has(ed.document.uri.toString())) return;
     if (this.running.has(ed)) { if (!this.again.has(ed) || reason === 'edit') this.again.set(ed, reason); return; }
