@@ -79,7 +79,8 @@ export interface CompletionTiming {
 
 export interface CompletionEvents {
   /** text: what the ghost text inserts; with a suggestion list's item, the item and what follows it (replacing `replaces` characters before the cursor). */
-  lastResult?: { uri: string; text: string; at: number; mode: 'line' | 'block'; version: number; extended?: boolean; replaces?: number };
+  /** What was last offered, for the document version it was offered at (cached: the rest of a suggestion typed into). */
+  lastResult?: { uri: string; text: string; at: number; mode: 'line' | 'block'; version: number; extended?: boolean; cached?: boolean; replaces?: number };
   timings: CompletionTiming[];
   /** Engine requests started (on a keystroke or when VS Code asked), and those that ended cancelled (the user typed on). */
   requests: number;
@@ -261,6 +262,8 @@ export class CompletionProvider implements vscode.InlineCompletionItemProvider, 
     const hit = this.fromCache(doc, offset, !assume, assume);
     if (hit) {
       this.record({ uri, keystrokeToResult: Date.now() - t0, engineMs: 0, debounceMs: 0, askedAfter: tAsked - t0, cached: true, chars: String(hit.insertText).length });
+      const mode = doc.lineAt(pos.line).text.slice(pos.character).trim().length > 0 ? 'line' : 'block';
+      this.events.lastResult = { uri, text: String(hit.insertText), at: Date.now(), mode, version: doc.version, cached: true, replaces: assume?.replaces };
       // a suggestion cut short by the time budget grows after a pause here too
       const c = this.cache.get(uri);
       if (!assume && c?.cut) {

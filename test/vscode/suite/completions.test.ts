@@ -8,6 +8,14 @@ async function typeText(text: string) {
   for (const ch of text) await vscode.commands.executeCommand('type', { text: ch });
 }
 
+/** The completion offered for the text as typed (a slower machine may still answer an earlier keystroke after the typing ends). */
+async function completionForTyped(a: Awaited<ReturnType<typeof api>>, ed: vscode.TextEditor, since: number) {
+  return waitFor('a completion for the last keystroke', () => {
+    const r = a.completions.events.lastResult;
+    return r && r.at >= since && r.uri === ed.document.uri.toString() && r.version === ed.document.version ? r : undefined;
+  }, 30000);
+}
+
 /** A new line under small.ts's "function main() {", the cursor on it. */
 async function newLineInMain(ed: vscode.TextEditor) {
   cursorAtLineEnd(ed, /^function main\(\) \{$/);
@@ -40,7 +48,7 @@ describe('inline completions', function () {
     const before = ed.document.getText();
     const since = Date.now();
     await typeText('  const p');
-    const got = await waitFor('a completion', () => (a.completions.events.lastResult && a.completions.events.lastResult.at >= since ? a.completions.events.lastResult : undefined), 30000);
+    const got = await completionForTyped(a, ed, since);
     const pos = ed.selection.active;
     const offset = ed.document.offsetAt(pos);
     const textBefore = ed.document.getText();
@@ -71,7 +79,7 @@ describe('inline completions', function () {
     await newLineInMain(ed);
     const since = Date.now();
     await typeText('  path.a');
-    const got = await waitFor('a completion', () => (a.completions.events.lastResult && a.completions.events.lastResult.at >= since ? a.completions.events.lastResult : undefined), 30000);
+    const got = await completionForTyped(a, ed, since);
     const suggestion = got.text;
     assert.ok(suggestion.length >= 2, `suggestion ${JSON.stringify(suggestion)}`);
     const startOffset = ed.document.offsetAt(ed.selection.active);
@@ -100,7 +108,7 @@ describe('inline completions', function () {
     const since = Date.now();
     await typeText('  console.log(pa');
     const start = ed.document.offsetAt(ed.selection.active);
-    const got = await waitFor('a completion', () => (a.completions.events.lastResult && a.completions.events.lastResult.at >= since ? a.completions.events.lastResult : undefined), 30000);
+    const got = await completionForTyped(a, ed, since);
     const suggestion = got.text;
     const inserted = () => ed.document.getText().slice(start, ed.document.offsetAt(ed.selection.active));
     // accept the next word: retried until VS Code shows the ghost text (it renders asynchronously)
@@ -139,10 +147,7 @@ describe('inline completions', function () {
     const r0 = a.completions.events.requests;
     const since = Date.now();
     await typeText('  const total = path');
-    const got = await waitFor('a completion for the last keystroke', () => {
-      const r = a.completions.events.lastResult;
-      return r && r.at >= since && r.version === ed.document.version ? r : undefined;
-    }, 30000);
+    const got = await completionForTyped(a, ed, since);
     const made = a.completions.events.requests - r0;
     assert.ok(made >= 1 && made <= 8, `${made} engine requests for 20 keystrokes typed in a burst`);
     assert.ok(got.text.length > 0);
