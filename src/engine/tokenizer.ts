@@ -3,6 +3,7 @@
 // newline id: the engine tokenises one line at a time and re-tokenises only touched lines.
 import * as fs from 'fs';
 import { Tokenizer } from '@huggingface/tokenizers';
+import { ByteLevelBpe } from './byteLevelBpe';
 import { byteToUtf16Map, decodeUtf8 } from './utf';
 
 const utf8 = new TextEncoder();
@@ -45,6 +46,8 @@ export class LineTokenizer {
   readonly bytes: Uint8Array[];
   readonly specialIds: Set<number>;
   private readonly tok: Tokenizer;
+  /** The trainer's byte-level BPE written for speed (undefined for another tokenizer.json: the library alone). */
+  private readonly fast: ByteLevelBpe | undefined;
   /**
    * Tokens of lines seen lately, by text: code repeats lines (braces, blank lines, imports),
    * and a pasted copy or an undone deletion brings back lines tokenised before. Tokenising is
@@ -61,6 +64,7 @@ export class LineTokenizer {
       throw new Error(`${file}: not a tokenizer.json (no model.vocab)`);
     }
     this.tok = new Tokenizer(json as object, {});
+    this.fast = ByteLevelBpe.fromJson(json);
     const vocab = j.model.vocab;
     const added = j.added_tokens ?? [];
     let maxId = -1;
@@ -123,6 +127,12 @@ export class LineTokenizer {
   }
 
   private encodeUncached(text: string): LineTokens {
+    if (this.fast) return this.fast.encode(text);
+    return this.encodeByLibrary(text);
+  }
+
+  /** The tokenizer library's ids, with their UTF-16 starts (the reference for ByteLevelBpe). */
+  encodeByLibrary(text: string): LineTokens {
     const ids = Int32Array.from(this.tok.encode(text, { add_special_tokens: false }).ids);
     const starts = new Uint32Array(ids.length);
     const { map } = byteToUtf16Map(text);

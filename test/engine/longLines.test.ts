@@ -72,13 +72,14 @@ describe('long lines', function () {
     let slices = 0, longest = 0;
     for (;;) {
       const t = performance.now();
-      const done = doc.tokenizeWithin(doc.lineCount, 5);
+      const done = doc.tokenizeWithin(doc.lineCount, 1);
       longest = Math.max(longest, performance.now() - t);
       slices++;
       if (done) break;
     }
-    assert.ok(slices >= 10, `${slices} slices`);
-    assert.ok(longest < 150, `the longest slice took ${longest.toFixed(0)} ms (the whole line: ~500)`);
+    // (the whole line takes ~20 ms here: 1 ms slices of 8 KB pieces are several)
+    assert.ok(slices >= 4, `${slices} slices`);
+    assert.ok(longest < 150, `the longest slice took ${longest.toFixed(0)} ms`);
     assert.deepStrictEqual(Array.from(doc.lineTokens(1).ids), Array.from(whole.ids));
     assert.deepStrictEqual(Array.from(doc.lineTokens(1).starts), Array.from(whole.starts));
     // stopped halfway by an edit in the line, or asked for the line's tokens at once: the same
