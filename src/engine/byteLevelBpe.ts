@@ -8,9 +8,9 @@ import type { LineTokens } from './tokenizer';
 
 /** The ByteLevel pre-tokenizer's split (GPT-2's pattern), as the library writes it in JavaScript. */
 const PRE_TOKEN = /'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+/gu;
-/** Words up to this many characters are cached (longer ones rarely repeat). */
+/** Words up to this many characters are cached (longer ones rarely repeat): ~240 bytes each, ~8 MB at most. */
 const CACHED_WORD_CHARS = 64;
-const CACHED_WORDS = 200_000;
+const CACHED_WORDS = 32768;
 /** Longer words merge through a heap (a megabyte of base64 is one word); shorter by a scan. */
 const SCAN_SYMBOLS = 48;
 
