@@ -75,6 +75,10 @@ describe('tokenizer', () => {
       assert.strictEqual(variant((j) => { j.model.byte_fallback = true; }), undefined);
       assert.strictEqual(variant((j) => { j.added_tokens[0].lstrip = true; }), undefined);
       assert.strictEqual(variant((j) => { j.pre_tokenizer = j.pre_tokenizer.pretokenizers[1]; }), undefined);
+      // merges written as "a b" strings (the older tokenizer.json form) are the same merges
+      const older = variant((j) => { j.model.merges = j.model.merges.map((m: [string, string]) => m.join(' ')); })!;
+      const line = '  def visit_call_expr(self, e: CallExpr) -> None:  # noqa é😀';
+      assert.deepStrictEqual(Array.from(older.encode(line).ids), Array.from(tok.encodeByLibrary(line).ids));
       // a tokenizer it does not reproduce still tokenises, by the library
       const j = JSON.parse(JSON.stringify(json));
       j.normalizer = { type: 'Lowercase' };
