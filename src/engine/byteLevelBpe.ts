@@ -5,6 +5,7 @@
 // its line. Only the configuration the trainer writes is handled (ByteLevelBpe.fromJson says
 // undefined otherwise, and LineTokenizer keeps the library).
 import type { LineTokens } from './tokenizer';
+import { byteToUtf16Map } from './utf';
 
 /** The ByteLevel pre-tokenizer's split (GPT-2's pattern), as the library writes it in JavaScript. */
 const PRE_TOKEN = /'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+/gu;
@@ -16,8 +17,8 @@ const SCAN_SYMBOLS = 48;
 
 interface AddedToken { id: number; content: string }
 
-/** GPT-2's byte -> printable character table of byte-level vocabularies. */
-function bytesToChars(): string[] {
+/** GPT-2's byte -> printable character table of byte-level vocabularies: the character for each byte. */
+export function byteLevelChars(): string[] {
   const keep: number[] = [];
   for (let b = 33; b <= 126; b++) keep.push(b);
   for (let b = 161; b <= 172; b++) keep.push(b);
@@ -110,7 +111,7 @@ export class ByteLevelBpe {
     const vocab = new Map(Object.entries(m.vocab));
     let maxId = 0;
     for (const id of vocab.values()) maxId = Math.max(maxId, id);
-    const chars = bytesToChars();
+    const chars = byteLevelChars();
     const byteIds = new Int32Array(256);
     for (let b = 0; b < 256; b++) {
       const id = vocab.get(chars[b]);
@@ -194,7 +195,7 @@ export class ByteLevelBpe {
       return;
     }
     // a token may start inside a character (an emoji's bytes split): its start is the next character boundary
-    const map = utf16AtByte(word);
+    const { map } = byteToUtf16Map(word);
     let b = 0;
     for (let k = 0; k < wordIds.length; k++) {
       ids.push(wordIds[k]);
@@ -311,23 +312,4 @@ const encoder = new TextEncoder();
 /** UTF-8 as TextEncoder writes it (a lone surrogate becomes U+FFFD, as in the library). */
 function utf8Bytes(word: string): Uint8Array {
   return encoder.encode(word);
-}
-
-/** For each byte offset of the word's UTF-8 (and its end), the UTF-16 offset of the first character boundary at or after it. */
-function utf16AtByte(word: string): Uint32Array {
-  const map = new Uint32Array(word.length * 3 + 1);
-  let b = 0;
-  for (let i = 0; i < word.length; i++) {
-    const c = word.charCodeAt(i);
-    let len = 3, units = 1;
-    if (c < 0x80) len = 1;
-    else if (c < 0x800) len = 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < word.length && (word.charCodeAt(i + 1) & 0xfc00) === 0xdc00) { len = 4; units = 2; }
-    map[b] = i;
-    for (let k = 1; k < len; k++) map[b + k] = i + units;
-    b += len;
-    i += units - 1;
-  }
-  map[b] = word.length;
-  return map;
 }

@@ -3,7 +3,7 @@
 // newline id: the engine tokenises one line at a time and re-tokenises only touched lines.
 import * as fs from 'fs';
 import { Tokenizer } from '@huggingface/tokenizers';
-import { ByteLevelBpe } from './byteLevelBpe';
+import { ByteLevelBpe, byteLevelChars } from './byteLevelBpe';
 import { byteToUtf16Map, decodeUtf8 } from './utf';
 
 const utf8 = new TextEncoder();
@@ -14,20 +14,9 @@ export interface LineTokens {
   starts: Uint32Array;
 }
 
-/** GPT-2's byte <-> printable character table used by byte-level BPE vocabularies. */
+/** The byte each printable character of a byte-level BPE vocabulary stands for. */
 function byteLevelDecoder(): Map<string, number> {
-  const bs: number[] = [];
-  for (let b = 33; b <= 126; b++) bs.push(b);
-  for (let b = 161; b <= 172; b++) bs.push(b);
-  for (let b = 174; b <= 255; b++) bs.push(b);
-  const cs = bs.slice();
-  let n = 0;
-  for (let b = 0; b < 256; b++) {
-    if (!bs.includes(b)) { bs.push(b); cs.push(256 + n); n++; }
-  }
-  const m = new Map<string, number>();
-  bs.forEach((b, i) => m.set(String.fromCharCode(cs[i]), b));
-  return m;
+  return new Map(byteLevelChars().map((c, b) => [c, b]));
 }
 
 /**
