@@ -14,6 +14,8 @@ const CACHED_WORD_CHARS = 64;
 const CACHED_WORDS = 32768;
 /** Longer words merge through a heap (a megabyte of base64 is one word); shorter by a scan. */
 const SCAN_SYMBOLS = 48;
+/** Scratch for words up to this many bytes is kept between words. */
+const KEPT_SCRATCH = 1 << 16;
 
 interface AddedToken { id: number; content: string }
 
@@ -210,7 +212,11 @@ export class ByteLevelBpe {
     if (this.ids.length < n) this.grow(n);
     const ids = this.ids;
     for (let i = 0; i < n; i++) ids[i] = this.byteIds[bytes[i]];
-    return n <= SCAN_SYMBOLS ? this.mergeByScan(n) : this.mergeByHeap(n);
+    if (n <= SCAN_SYMBOLS) return this.mergeByScan(n);
+    const out = this.mergeByHeap(n);
+    // a huge word (a megabyte of one letter run: ~20 bytes of scratch per byte) does not keep its scratch
+    if (n > KEPT_SCRATCH) this.grow(0, true);
+    return out;
   }
 
   private mergeByScan(n: number): Int32Array {
@@ -292,8 +298,9 @@ export class ByteLevelBpe {
     return Int32Array.from(out);
   }
 
-  private grow(n: number): void {
-    const size = Math.max(n, this.ids.length * 2);
+  private grow(n: number, shrink = false): void {
+    const size = shrink ? 256 : Math.max(n, this.ids.length * 2);
+    if (shrink) this.heap = new Float64Array(256);
     this.ids = new Int32Array(size);
     this.next = new Int32Array(size);
     this.prev = new Int32Array(size);
