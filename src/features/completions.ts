@@ -78,8 +78,11 @@ export interface CompletionTiming {
 }
 
 export interface CompletionEvents {
-  /** text: what the ghost text inserts; with a suggestion list's item, the item and what follows it (replacing `replaces` characters before the cursor). */
-  /** What was last offered, for the document version it was offered at (cached: the rest of a suggestion typed into). */
+  /**
+   * What was last offered, for the document version it was offered at. text: what the ghost text
+   * inserts; with a suggestion list's item, the item and what follows it (replacing `replaces`
+   * characters before the cursor); cached: the rest of a suggestion typed into.
+   */
   lastResult?: { uri: string; text: string; at: number; mode: 'line' | 'block'; version: number; extended?: boolean; cached?: boolean; replaces?: number };
   timings: CompletionTiming[];
   /** Engine requests started (on a keystroke or when VS Code asked), and those that ended cancelled (the user typed on). */
@@ -193,8 +196,7 @@ export class CompletionProvider implements vscode.InlineCompletionItemProvider, 
     const uri = doc.uri.toString();
     const version = doc.version;
     const offset = doc.offsetAt(pos);
-    const after = doc.lineAt(pos.line).text.slice(pos.character);
-    const mode: 'line' | 'block' = after.trim().length > 0 ? 'line' : 'block';
+    const mode = completionMode(doc, pos);
     const cancelId = newCancelId('complete');
     // Claim the slot now so that a later caller cancels this one, not the one before.
     let release!: () => void;
@@ -258,11 +260,11 @@ export class CompletionProvider implements vscode.InlineCompletionItemProvider, 
       assume = { text: selected.text, replaces: pos.character - r.start.character };
     }
 
+    const mode = completionMode(doc, pos);
     // Typing through the ghost text (or a longer answer after a pause): reuse it.
     const hit = this.fromCache(doc, offset, !assume, assume);
     if (hit) {
       this.record({ uri, keystrokeToResult: Date.now() - t0, engineMs: 0, debounceMs: 0, askedAfter: tAsked - t0, cached: true, chars: String(hit.insertText).length });
-      const mode = doc.lineAt(pos.line).text.slice(pos.character).trim().length > 0 ? 'line' : 'block';
       this.events.lastResult = { uri, text: String(hit.insertText), at: Date.now(), mode, version: doc.version, cached: true, replaces: assume?.replaces };
       // a suggestion cut short by the time budget grows after a pause here too
       const c = this.cache.get(uri);
@@ -275,7 +277,6 @@ export class CompletionProvider implements vscode.InlineCompletionItemProvider, 
 
     // The request started on the keystroke, when it is for this very cursor.
     let cur = this.inflight.get(uri);
-    const mode: 'line' | 'block' = doc.lineAt(pos.line).text.slice(pos.character).trim().length > 0 ? 'line' : 'block';
     const speculative = !!cur && !manual && !assume && !cur.assume && cur.version === doc.version && cur.offset === offset && cur.mode === mode;
     let debounce = 0;
     if (speculative) {
@@ -391,3 +392,7 @@ export class CompletionProvider implements vscode.InlineCompletionItemProvider, 
   }
 }
 
+/** 'line' with text after the cursor on its line (the completion stays on it), else 'block'. */
+function completionMode(doc: vscode.TextDocument, pos: vscode.Position): 'line' | 'block' {
+  return doc.lineAt(pos.line).text.slice(pos.character).trim().length > 0 ? 'line' : 'block';
+}
