@@ -1,8 +1,8 @@
 // Byte-level BPE (GPT-2's scheme) for the tokenizer.json that model/tokenizer.py trains: a line's
-// ids and their UTF-16 starts, the same as the general tokenizer library's, ~4x faster. Reading a
-// file beside a GPU waits on tokenising (the library: ~1.5 s per MB on this machine's core,
-// against ~1 s to run the whole megabyte's tokens on an H200), and every keystroke re-tokenises
-// its line. Only the configuration the trainer writes is handled (ByteLevelBpe.fromJson says
+// ids and their UTF-16 starts, the same as the general tokenizer library's, 13-22x faster
+// (bench/tokenizerSpeed.ts). With the library, reading beside a GPU waited on tokenising (~0.9 s
+// per MB of code on this machine's core, against ~0.3 s for an H200 to run its tokens:
+// bench/readingCeiling.ts), and every keystroke re-tokenises its line. Only the configuration the trainer writes is handled (ByteLevelBpe.fromJson says
 // undefined otherwise, and LineTokenizer keeps the library).
 import type { LineTokens } from './tokenizer';
 import { byteToUtf16Map } from './utf';
@@ -33,9 +33,9 @@ export function byteLevelChars(): string[] {
 
 /**
  * Merge ranks by pair of ids: open addressing over typed arrays (a Map of numbers cost half the
- * tokenising time). NONE where the pair does not merge.
+ * tokenising time). NONE, above every rank, where the pair does not merge.
  */
-const NONE = -1;
+const NONE = 0x7fffffff;
 class PairRanks {
   private readonly left: Int32Array;
   private readonly right: Int32Array;
@@ -180,7 +180,8 @@ export class ByteLevelBpe {
     let ascii = true;
     for (let i = 0; i < word.length && ascii; i++) ascii = word.charCodeAt(i) < 0x80;
     if (!wordIds) {
-      wordIds = this.bpe(ascii ? asciiBytes(word) : utf8Bytes(word));
+      // (TextEncoder writes a lone surrogate as U+FFFD, as the library does)
+      wordIds = this.bpe(ascii ? asciiBytes(word) : encoder.encode(word));
       if (word.length <= CACHED_WORD_CHARS) {
         if (this.words.size >= CACHED_WORDS) this.words.clear();
         this.words.set(word, wordIds);
@@ -215,19 +216,18 @@ export class ByteLevelBpe {
     if (n <= SCAN_SYMBOLS) return this.mergeByScan(n);
     const out = this.mergeByHeap(n);
     // a huge word (a megabyte of one letter run: ~20 bytes of scratch per byte) does not keep its scratch
-    if (n > KEPT_SCRATCH) this.grow(0, true);
+    if (n > KEPT_SCRATCH) this.releaseScratch();
     return out;
   }
 
   private mergeByScan(n: number): Int32Array {
-    // rankAt[i]: the rank of the pair (i, i + 1), NO_MERGE where it does not merge; a merge
-    // changes only the pairs beside it
+    // rankAt[i]: the rank of the pair (i, i + 1) (NONE: it does not merge); a merge changes only
+    // the pairs beside it
     const { ids, ranks, rankAt } = this;
-    const NO_MERGE = 0x7fffffff;
-    const at = (i: number) => { const r = ranks.get(ids[i], ids[i + 1]); return r === NONE ? NO_MERGE : r; };
+    const at = (i: number) => ranks.get(ids[i], ids[i + 1]);
     for (let i = 0; i + 1 < n; i++) rankAt[i] = at(i);
     for (;;) {
-      let best = -1, bestRank = NO_MERGE;
+      let best = -1, bestRank = NONE;
       for (let i = 0; i + 1 < n; i++) if (rankAt[i] < bestRank) { bestRank = rankAt[i]; best = i; }
       if (best < 0) break;
       ids[best] = this.merged[bestRank];
@@ -298,9 +298,16 @@ export class ByteLevelBpe {
     return Int32Array.from(out);
   }
 
-  private grow(n: number, shrink = false): void {
-    const size = shrink ? 256 : Math.max(n, this.ids.length * 2);
-    if (shrink) this.heap = new Float64Array(256);
+  private grow(n: number): void {
+    this.allocate(Math.max(n, this.ids.length * 2));
+  }
+
+  private releaseScratch(): void {
+    this.allocate(256);
+    this.heap = new Float64Array(256);
+  }
+
+  private allocate(size: number): void {
     this.ids = new Int32Array(size);
     this.next = new Int32Array(size);
     this.prev = new Int32Array(size);
@@ -315,8 +322,3 @@ function asciiBytes(word: string): Uint8Array {
 }
 
 const encoder = new TextEncoder();
-
-/** UTF-8 as TextEncoder writes it (a lone surrogate becomes U+FFFD, as in the library). */
-function utf8Bytes(word: string): Uint8Array {
-  return encoder.encode(word);
-}
