@@ -10,11 +10,11 @@ import { newCancelToken } from '../src/engine/cancellation';
 import { CheckpointBudget } from '../src/engine/checkpoints';
 import { Document } from '../src/engine/document';
 import { loadManifest } from '../src/engine/manifest';
-import { loadTokenizer } from '../src/engine/modelFolder';
 import type { ModelRunner, RunOutput } from '../src/engine/modelRunner';
 import { PriorityGate } from '../src/engine/priorityGate';
 import { BackgroundReader } from '../src/engine/reader';
 import { Replayer } from '../src/engine/replay';
+import { LineTokenizer } from '../src/engine/tokenizer';
 import { minifiedOfSize } from './texts';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -22,9 +22,8 @@ const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1]) || 3;
 
 async function readOnce(useLibrary: boolean, label: string, text: string): Promise<{ tokens: number; ms: number }> {
   const manifest = loadManifest(path.join(ROOT, 'models', 'flowformer'));
-  const tokenizer = loadTokenizer(manifest);
-  // the library alone, as before session 25 (LineTokenizer falls back to it without its own BPE)
-  if (useLibrary) (tokenizer as unknown as { fast: unknown }).fast = undefined;
+  // with useLibrary, the library alone, as before session 25
+  const tokenizer = new LineTokenizer(JSON.parse(fs.readFileSync(manifest.tokenizerFile, 'utf8')), manifest.tokenizerFile, { libraryOnly: useLibrary });
   const runner = {
     manifest: { stateSize: manifest.stateSize },
     // what a run hands back (a new state, scores), made at no model cost

@@ -47,13 +47,14 @@ export class LineTokenizer {
   private previous = new Map<string, LineTokens>();
   private cachedTokens = 0;
 
-  constructor(json: unknown, file = 'tokenizer.json') {
+  /** libraryOnly: the library even where ByteLevelBpe would do (to compare the two: bench/). */
+  constructor(json: unknown, file = 'tokenizer.json', opts: { libraryOnly?: boolean } = {}) {
     const j = json as { model?: { vocab?: Record<string, number> }; added_tokens?: { id: number; content: string; special?: boolean }[] };
     if (!j || typeof j !== 'object' || !j.model || typeof j.model.vocab !== 'object') {
       throw new Error(`${file}: not a tokenizer.json (no model.vocab)`);
     }
     this.tok = new Tokenizer(json as object, {});
-    this.fast = ByteLevelBpe.fromJson(json);
+    this.fast = opts.libraryOnly ? undefined : ByteLevelBpe.fromJson(json);
     const vocab = j.model.vocab;
     const added = j.added_tokens ?? [];
     let maxId = -1;
